@@ -1,0 +1,97 @@
+"""Model and training presets for D4RT-tiny.
+
+Every number that the SDK must know to drive the exported model (clip length, input size,
+normalisation, patch size, bins) lives in :class:`ModelConfig` and is written to the model's
+``manifest.json`` by :mod:`d4rt_train.export`.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    # clip and input
+    T: int = 16                      # frames per clip
+    H: int = 64                      # model input height (pixels)
+    W: int = 96                      # model input width (pixels)
+    tubelet_t: int = 2               # tubelet: frames per patch
+    patch: int = 8                   # tubelet: pixels per patch side
+    mean: tuple = (0.45, 0.45, 0.45)  # pixel normalisation: (rgb/255 - mean) / std
+    std: tuple = (0.225, 0.225, 0.225)
+    # encoder
+    width: int = 128
+    depth: int = 6                   # blocks, alternating frame-local and global attention
+    heads: int = 4
+    mlp_ratio: float = 4.0
+    # decoder
+    dec_width: int = 128
+    dec_depth: int = 3               # cross-attention blocks (queries never attend to each other)
+    dec_heads: int = 4
+    fourier_bands: int = 10          # Fourier features of (u, v)
+    query_patch: int = 9             # RGB patch side around (u, v) in frame tSrc
+    uv_bins: int = 64                # classification bins per image axis, centres linspace(0, 1, bins)
+    uv_window: int = 3               # truncated soft-argmax: bins on each side of the argmax
+
+    @property
+    def tokens(self) -> int:
+        """Memory tokens: the aspect token plus one per tubelet."""
+        return 1 + (self.T // self.tubelet_t) * (self.H // self.patch) * (self.W // self.patch)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    batch: int = 2                   # clips per step
+    queries: int = 1536              # queries per clip
+    steps: int = 6000
+    lr: float = 5e-4
+    min_lr: float = 2e-5
+    warmup: int = 300
+    weight_decay: float = 0.05
+    grad_clip: float = 1.0
+    pool: int = 48                   # clips kept in memory; `refresh` of them re-rendered every step
+    refresh: int = 1
+    conf_alpha: float = 0.2          # 3D loss: c * l - alpha * log c
+    w3d: float = 1.0
+    w2d: float = 0.5
+    wvis: float = 0.2
+    val_clips: int = 16
+    val_every: int = 250
+    ckpt_every: int = 250
+    max_minutes: float = 1e9         # stop (and checkpoint) after this wall time; the LR schedule follows it
+    threads: int = 2
+    seed: int = 0
+    device: str = 'cpu'
+
+
+def preset(name: str) -> TrainConfig:
+    """Named presets: ``tiny`` (tests, seconds), ``cpu`` (the shipped model, ~90 min on 2 cores),
+    ``gpu`` (a wider, deeper model and larger batches for a lent GPU)."""
+    if name == 'tiny':
+        m = ModelConfig(T=4, H=32, W=48, width=32, depth=2, heads=2, dec_width=32, dec_depth=1,
+                        dec_heads=2, fourier_bands=4, uv_bins=16)
+        return TrainConfig(model=m, batch=2, queries=256, steps=60, lr=2e-3, warmup=5, pool=4,
+                           refresh=1, val_clips=2, val_every=1000, ckpt_every=1000)
+    if name == 'cpu':
+        return TrainConfig()
+    if name == 'gpu':
+        m = ModelConfig(width=256, depth=8, heads=8, dec_width=256, dec_depth=3, dec_heads=8)
+        return TrainConfig(model=m, batch=16, queries=2048, steps=20000, lr=4e-4, pool=256,
+                           refresh=16, device='cuda', threads=8)
+    raise ValueError(f"preset: name {name!r} is not one of 'tiny', 'cpu', 'gpu'")
+
+
+def to_dict(cfg) -> dict:
+    return asdict(cfg)
+
+
+def model_from_dict(d: dict) -> ModelConfig:
+    d = dict(d)
+    for k in ('mean', 'std'):
+        if k in d:
+            d[k] = tuple(d[k])
+    return ModelConfig(**d)
+
+
+__all__ = ['ModelConfig', 'TrainConfig', 'preset', 'to_dict', 'model_from_dict', 'replace']

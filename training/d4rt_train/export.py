@@ -1,0 +1,199 @@
+"""Exports a trained D4RT-tiny to the SDK's model format ``d4rt-model/1``.
+
+    /usr/bin/python3 -m d4rt_train.export --ckpt runs/cpu/last.pt --out ../packages/models/d4rt-tiny
+
+Writes ``encoder.onnx`` (video [1, T, 3, H, W], aspect [1] -> memory [1, N, C]), ``decoder.onnx``
+(memory, coords [1, Q, 2], times int64 [1, Q, 3], patches [1, Q, 3 p p] -> xyz [1, Q, 3],
+uv [1, Q, 2, bins], visibility [1, Q], confidence [1, Q]; Q dynamic), both ONNX opset 17, and
+``manifest.json``. The folder is written next to the target and renamed into place, so a failed
+export leaves nothing half-written. ``--parity`` runs both graphs in onnxruntime (through
+onnxruntime-node, see tools/ort-run.mjs) and in PyTorch on the same inputs and prints the max abs
+difference per output.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from .config import ModelConfig, model_from_dict
+from .model import D4RT, count_parameters
+
+FORMAT = 'd4rt-model/1'
+OPSET = 17
+TRAINING_DIR = Path(__file__).resolve().parents[1]
+
+
+class _Enc(nn.Module):
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def forward(self, video, aspect):
+        return self.m.encoder(video, aspect)
+
+
+class _Dec(nn.Module):
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def forward(self, memory, coords, times, patches):
+        return self.m.decoder(memory, coords, times, patches)
+
+
+def example_inputs(cfg: ModelConfig, q: int = 7, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    video = torch.randn(1, cfg.T, 3, cfg.H, cfg.W, generator=g)
+    aspect = torch.tensor([1.5])
+    coords = torch.rand(1, q, 2, generator=g)
+    times = torch.randint(0, cfg.T, (1, q, 3), generator=g)
+    patches = torch.randn(1, q, 3 * cfg.query_patch ** 2, generator=g)
+    return video, aspect, coords, times, patches
+
+
+def manifest(cfg: ModelConfig, name: str, extra: dict | None = None) -> dict:
+    T, H, W, p, n, c = cfg.T, cfg.H, cfg.W, cfg.query_patch, cfg.tokens, cfg.width
+    return {
+        'format': FORMAT,
+        'name': name,
+        'files': {'encoder': 'encoder.onnx', 'decoder': 'decoder.onnx'},
+        'clip': {'frames': T, 'height': H, 'width': W, 'frameSelection': 'round-linspace',
+                 'resize': 'bilinear-align-corners-box'},
+        'normalization': {'scale': 1 / 255, 'mean': list(cfg.mean), 'std': list(cfg.std)},
+        'memory': {'tokens': n, 'channels': c},
+        'patch': {'size': p, 'height': H, 'width': W, 'layout': 'chw', 'values': 'normalized'},
+        'encoder': {
+            'inputs': {'video': {'dtype': 'float32', 'shape': [1, T, 3, H, W]},
+                       'aspect': {'dtype': 'float32', 'shape': [1]}},
+            'outputs': {'memory': {'dtype': 'float32', 'shape': [1, n, c]}},
+        },
+        'decoder': {
+            'inputs': {'memory': {'dtype': 'float32', 'shape': [1, n, c]},
+                       'coords': {'dtype': 'float32', 'shape': [1, 'Q', 2]},
+                       'times': {'dtype': 'int64', 'shape': [1, 'Q', 3]},
+                       'patches': {'dtype': 'float32', 'shape': [1, 'Q', 3 * p * p]}},
+            'outputs': {'xyz': {'dtype': 'float32', 'shape': [1, 'Q', 3], 'decode': 'log-depth'},
+                        'uv': {'dtype': 'float32', 'shape': [1, 'Q', 2, cfg.uv_bins],
+                               'decode': 'truncated-soft-argmax', 'bins': cfg.uv_bins,
+                               'range': [0, 1], 'window': cfg.uv_window},
+                        'visibility': {'dtype': 'float32', 'shape': [1, 'Q'], 'decode': 'sigmoid'},
+                        'confidence': {'dtype': 'float32', 'shape': [1, 'Q'], 'decode': 'sigmoid'}},
+        },
+        'config': {k: (list(v) if isinstance(v, tuple) else v) for k, v in cfg.__dict__.items()},
+        **(extra or {}),
+    }
+
+
+def load_checkpoint(path: Path) -> tuple[D4RT, ModelConfig, dict]:
+    st = torch.load(path, map_location='cpu')
+    cfg = model_from_dict(st['config']['model'])
+    model = D4RT(cfg)
+    model.load_state_dict(st['model'])
+    model.eval()
+    return model, cfg, st
+
+
+def export_model(model: D4RT, cfg: ModelConfig, out: Path, name: str = 'd4rt-tiny', extra: dict | None = None) -> Path:
+    """Exports into ``out`` atomically (temp folder beside it, then rename). Returns ``out``."""
+    model = model.eval().cpu()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f'.{out.name}-', dir=out.parent))
+    tmp.chmod(0o755)
+    try:
+        video, aspect, coords, times, patches = example_inputs(cfg)
+        with torch.no_grad():
+            mem = model.encoder(video, aspect)
+            torch.onnx.export(_Enc(model), (video, aspect), str(tmp / 'encoder.onnx'),
+                              input_names=['video', 'aspect'], output_names=['memory'],
+                              opset_version=OPSET, do_constant_folding=True)
+            torch.onnx.export(_Dec(model), (mem, coords, times, patches), str(tmp / 'decoder.onnx'),
+                              input_names=['memory', 'coords', 'times', 'patches'],
+                              output_names=['xyz', 'uv', 'visibility', 'confidence'],
+                              dynamic_axes={k: {1: 'Q'} for k in
+                                            ('coords', 'times', 'patches', 'xyz', 'uv', 'visibility', 'confidence')},
+                              opset_version=OPSET, do_constant_folding=True)
+        info = {'parameters': count_parameters(model), **(extra or {})}
+        (tmp / 'manifest.json').write_text(json.dumps(manifest(cfg, name, {'info': info}), indent=2) + '\n')
+        if out.exists():
+            old = out.with_name(f'.{out.name}-old')
+            if old.exists():
+                shutil.rmtree(old)
+            out.rename(old)
+            tmp.rename(out)
+            shutil.rmtree(old)
+        else:
+            tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def ort_run(onnx_path: Path, inputs: dict, threads: int = 1) -> dict:
+    """Runs one graph in onnxruntime-node; inputs: name -> numpy array (float32 or int64)."""
+    with tempfile.TemporaryDirectory() as d:
+        d = Path(d)
+        spec = {'model': str(Path(onnx_path).resolve()), 'threads': threads, 'outDir': str(d), 'inputs': {}}
+        for k, a in inputs.items():
+            a = np.ascontiguousarray(a)
+            dtype = 'int64' if a.dtype == np.int64 else 'float32'
+            a = a.astype(np.int64 if dtype == 'int64' else np.float32)
+            (d / f'in_{k}.bin').write_bytes(a.tobytes())
+            spec['inputs'][k] = {'file': str(d / f'in_{k}.bin'), 'dtype': dtype, 'dims': list(a.shape)}
+        (d / 'spec.json').write_text(json.dumps(spec))
+        subprocess.run(['node', str(TRAINING_DIR / 'tools' / 'ort-run.mjs'), str(d / 'spec.json')],
+                       check=True, cwd=TRAINING_DIR)
+        meta = json.loads((d / 'outputs.json').read_text())
+        res = {}
+        for k, v in meta.items():
+            if k.startswith('_'):
+                res[k] = v
+                continue
+            res[k] = np.frombuffer(Path(v['file']).read_bytes(), dtype=np.float32).reshape(v['dims']).copy()
+        return res
+
+
+def parity(model: D4RT, cfg: ModelConfig, folder: Path, q: int = 333) -> dict:
+    """Max abs difference between onnxruntime and PyTorch, per output, on random inputs."""
+    video, aspect, coords, times, patches = example_inputs(cfg, q=q, seed=1)
+    with torch.no_grad():
+        mem = model.encoder(video, aspect)
+        ref = model.decoder(mem, coords, times, patches)
+    enc = ort_run(folder / 'encoder.onnx', {'video': video.numpy(), 'aspect': aspect.numpy()})
+    dec = ort_run(folder / 'decoder.onnx', {'memory': mem.numpy(), 'coords': coords.numpy(),
+                                             'times': times.numpy(), 'patches': patches.numpy()})
+    diffs = {'memory': float(np.abs(enc['memory'] - mem.numpy()).max())}
+    for name, r in zip(('xyz', 'uv', 'visibility', 'confidence'), ref):
+        diffs[name] = float(np.abs(dec[name] - r.numpy()).max())
+    return diffs
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--ckpt', required=True, type=Path)
+    ap.add_argument('--out', required=True, type=Path)
+    ap.add_argument('--name', default='d4rt-tiny')
+    ap.add_argument('--parity', action='store_true')
+    args = ap.parse_args(argv)
+    model, cfg, st = load_checkpoint(args.ckpt)
+    extra = {'trainedSteps': st.get('step')}
+    export_model(model, cfg, args.out, args.name, extra)
+    print(f'exported {args.name} ({count_parameters(model):,} parameters) to {args.out}')
+    for f in sorted(args.out.iterdir()):
+        print(f'  {f.name}: {f.stat().st_size / 1e6:.2f} MB')
+    if args.parity:
+        diffs = parity(model, cfg, args.out)
+        print('onnxruntime vs PyTorch max abs difference: ' + ', '.join(f'{k} {v:.2e}' for k, v in diffs.items()))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,106 @@
+"""Evaluation metrics in NumPy, mirroring @d4rt/geometry (same protocols, same definitions).
+
+- Depth (Eigen et al. 2014; per-sequence median scale as in the video-depth protocols): AbsRel
+  and delta < 1.25 over pixels with gt > 0.
+- 3D tracks (TAPVid-3D, Koppula et al. 2024): one global median scale per clip
+  (median |X_gt| / median |X_pred| over gt-visible points), thresholds
+  tau = delta * z_gt / sqrt(fx fy) for delta in {1, 2, 4, 8, 16}; APD3D = mean over deltas of the
+  fraction of gt-visible points within tau; AJ = mean over deltas of TP / (TP + FP + FN); OA =
+  accuracy of the predicted visibility (threshold 0.5).
+- Poses: ATE = RMSE of camera centres after a Sim3 Umeyama fit of predicted to gt centres; RPE
+  over consecutive frames: translation (after the Sim3 scale) and rotation angle in degrees.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+DELTAS = (1, 2, 4, 8, 16)
+
+
+def median_scale(pred: np.ndarray, gt: np.ndarray) -> float:
+    m = (gt > 0) & np.isfinite(pred) & (pred > 0)
+    return float(np.median(gt[m]) / np.median(pred[m]))
+
+
+def depth_metrics(pred: np.ndarray, gt: np.ndarray, align: str = 'median') -> dict:
+    """pred, gt: depth arrays of one sequence (any shape, same shape); gt 0 = invalid."""
+    m = (gt > 0) & np.isfinite(pred)
+    p = pred[m].astype(np.float64)
+    g = gt[m].astype(np.float64)
+    if align == 'median':
+        p = p * (np.median(g) / np.median(p))
+    p = np.maximum(p, 1e-6)
+    ratio = np.maximum(p / g, g / p)
+    return {'absRel': float(np.mean(np.abs(p - g) / g)), 'delta1': float(np.mean(ratio < 1.25))}
+
+
+def tapvid3d_metrics(pred_xyz, gt_xyz, pred_vis, gt_vis, fx: float, fy: float) -> dict:
+    """pred_xyz, gt_xyz [T, N, 3] in each frame's camera; pred_vis, gt_vis bool [T, N]."""
+    gv = gt_vis.astype(bool)
+    pv = pred_vis.astype(bool)
+    ng = np.linalg.norm(gt_xyz[gv], axis=-1)
+    npd = np.linalg.norm(pred_xyz[gv], axis=-1)
+    s = float(np.median(ng) / max(np.median(npd), 1e-12))
+    err = np.linalg.norm(pred_xyz * s - gt_xyz, axis=-1)
+    f = np.sqrt(fx * fy)
+    apd, aj = [], []
+    for d in DELTAS:
+        tau = d * gt_xyz[..., 2] / f
+        within = err < tau
+        apd.append(float(np.mean(within[gv])))
+        tp = np.sum(gv & pv & within)
+        fp = np.sum(pv & ~(gv & within))
+        fn = np.sum(gv & ~(pv & within))
+        aj.append(float(tp / max(tp + fp + fn, 1)))
+    return {'apd3d': float(np.mean(apd)), 'aj': float(np.mean(aj)), 'oa': float(np.mean(pv == gv)),
+            'scale': s}
+
+
+def umeyama_sim3(src: np.ndarray, dst: np.ndarray):
+    """Sim3 (s, R, t) minimising |s R src + t - dst|^2; src, dst [N, 3]."""
+    mu_s, mu_d = src.mean(0), dst.mean(0)
+    xs, xd = src - mu_s, dst - mu_d
+    cov = xd.T @ xs / len(src)
+    U, S, Vt = np.linalg.svd(cov)
+    D = np.eye(3)
+    if np.linalg.det(U) * np.linalg.det(Vt) < 0:
+        D[2, 2] = -1
+    R = U @ D @ Vt
+    var = (xs ** 2).sum() / len(src)
+    s = float(np.trace(np.diag(S) @ D) / var) if var > 0 else 1.0
+    t = mu_d - s * R @ mu_s
+    return s, R, t
+
+
+def pose_metrics(pred_c2w: np.ndarray, gt_c2w: np.ndarray) -> dict:
+    """pred_c2w, gt_c2w [T, 4, 4] camera-to-world."""
+    pc, gc = pred_c2w[:, :3, 3], gt_c2w[:, :3, 3]
+    s, R, t = umeyama_sim3(pc, gc)
+    aligned = (s * (R @ pc.T)).T + t
+    ate = float(np.sqrt(np.mean(np.sum((aligned - gc) ** 2, -1))))
+    rt, rr = [], []
+    for i in range(len(pred_c2w) - 1):
+        dp = np.linalg.inv(pred_c2w[i]) @ pred_c2w[i + 1]
+        dg = np.linalg.inv(gt_c2w[i]) @ gt_c2w[i + 1]
+        rt.append(np.linalg.norm(s * dp[:3, 3] - dg[:3, 3]))
+        dR = dp[:3, :3].T @ dg[:3, :3]
+        rr.append(np.degrees(np.arccos(np.clip((np.trace(dR) - 1) / 2, -1, 1))))
+    return {'ate': ate, 'rpeTrans': float(np.mean(rt)) if rt else 0.0,
+            'rpeRot': float(np.mean(rr)) if rr else 0.0}
+
+
+def weighted_rigid(src: np.ndarray, dst: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """4x4 rigid transform M minimising sum w |R src + t - dst|^2 (weighted Umeyama, no scale)."""
+    w = w / w.sum()
+    mu_s = (w[:, None] * src).sum(0)
+    mu_d = (w[:, None] * dst).sum(0)
+    cov = ((dst - mu_d) * w[:, None]).T @ (src - mu_s)
+    U, S, Vt = np.linalg.svd(cov)
+    D = np.eye(3)
+    if np.linalg.det(U) * np.linalg.det(Vt) < 0:
+        D[2, 2] = -1
+    R = U @ D @ Vt
+    M = np.eye(4)
+    M[:3, :3] = R
+    M[:3, 3] = mu_d - R @ mu_s
+    return M

@@ -1,0 +1,264 @@
+"""D4RT-tiny: a video encoder that runs once and a cross-attention decoder for query tuples.
+
+Encoder (D4RT): tubelet patches (tubelet_t x p x p) -> linear embedding + fixed sinusoidal
+space-time positions, an aspect-ratio token, blocks alternating frame-local self-attention (tokens
+of one tubelet slice) and global self-attention (all tokens). Output: the memory [B, N, C].
+
+Decoder (D4RT): one token per query = Fourier features of (u, v) + learned embeddings of tSrc, tTgt,
+tCam + an embedding of the p x p RGB patch around (u, v) in frame tSrc. Blocks of cross-attention
+from the queries to the memory and an MLP; queries never attend to each other, so any split of a
+batch of queries gives the same answers.
+
+Heads (the tracking-head math of "Fast Spatial Tracking with Visual Geometry Transformer"):
+``xyz`` raw (x', y', z') decoded as z = exp(z'), x = x' z, y = y' z in camera tCam; ``uv`` per-axis
+logits over ``uv_bins`` bin centres in [0, 1], decoded by truncated soft-argmax; ``visibility`` and
+``confidence`` logits, decoded by sigmoid. The decoding lives outside the graph (in the SDK's core
+and in :func:`decode_outputs` here) so both sides share one definition.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .config import ModelConfig
+
+
+def _attention(q, k, v):
+    """softmax(q k^T / sqrt(d)) v on [B, heads, L, d]; plain ops so it exports to ONNX opset 17."""
+    w = torch.matmul(q, k.transpose(-1, -2)) * (q.shape[-1] ** -0.5)
+    return torch.matmul(torch.softmax(w, dim=-1), v)
+
+
+class SelfAttention(nn.Module):
+    def __init__(self, dim: int, heads: int):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x):
+        b, n, c = x.shape
+        qkv = self.qkv(x).reshape(b, n, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4)
+        y = _attention(qkv[0], qkv[1], qkv[2])
+        return self.proj(y.transpose(1, 2).reshape(b, n, c))
+
+
+class CrossAttention(nn.Module):
+    def __init__(self, dim: int, heads: int):
+        super().__init__()
+        self.heads = heads
+        self.q = nn.Linear(dim, dim)
+        self.kv = nn.Linear(dim, 2 * dim)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x, mem):
+        b, q, c = x.shape
+        n = mem.shape[1]
+        h = self.heads
+        qh = self.q(x).reshape(b, q, h, c // h).transpose(1, 2)
+        kv = self.kv(mem).reshape(b, n, 2, h, c // h).permute(2, 0, 3, 1, 4)
+        y = _attention(qh, kv[0], kv[1])
+        return self.proj(y.transpose(1, 2).reshape(b, q, c))
+
+
+class Mlp(nn.Module):
+    def __init__(self, dim: int, ratio: float, out: int | None = None):
+        super().__init__()
+        hidden = int(dim * ratio)
+        self.fc1 = nn.Linear(dim, hidden)
+        self.fc2 = nn.Linear(hidden, out or dim)
+
+    def forward(self, x):
+        return self.fc2(F.gelu(self.fc1(x)))
+
+
+class EncoderBlock(nn.Module):
+    """Pre-norm transformer block; ``local`` blocks attend within one tubelet slice only."""
+
+    def __init__(self, dim: int, heads: int, ratio: float, local: bool):
+        super().__init__()
+        self.local = local
+        self.n1 = nn.LayerNorm(dim)
+        self.attn = SelfAttention(dim, heads)
+        self.n2 = nn.LayerNorm(dim)
+        self.mlp = Mlp(dim, ratio)
+
+    def forward(self, x, slices: int):
+        b, n, c = x.shape
+        if self.local:
+            # token 0 is the aspect token: it joins global attention only.
+            head, body = x[:, :1], x[:, 1:]
+            y = self.attn(self.n1(body).reshape(b * slices, (n - 1) // slices, c)).reshape(b, n - 1, c)
+            x = torch.cat([head, body + y], dim=1)
+        else:
+            x = x + self.attn(self.n1(x))
+        return x + self.mlp(self.n2(x))
+
+
+def sincos_3d(t: int, h: int, w: int, dim: int) -> torch.Tensor:
+    """Fixed sinusoidal space-time positions [t*h*w, dim]: dim split over (t, y, x)."""
+    d_t = (dim // 3) // 2 * 2
+    d_y = (dim // 3) // 2 * 2
+    d_x = dim - d_t - d_y
+
+    def axis(n, d):
+        pos = torch.arange(n, dtype=torch.float64)[:, None]
+        freq = torch.exp(-math.log(10000.0) * torch.arange(0, d, 2, dtype=torch.float64) / d)[None]
+        e = torch.zeros(n, d, dtype=torch.float64)
+        e[:, 0::2] = torch.sin(pos * freq)
+        e[:, 1::2] = torch.cos(pos * freq)[:, : d // 2]
+        return e
+
+    et, ey, ex = axis(t, d_t), axis(h, d_y), axis(w, d_x)
+    grid = torch.cat([
+        et[:, None, None].expand(t, h, w, d_t),
+        ey[None, :, None].expand(t, h, w, d_y),
+        ex[None, None, :].expand(t, h, w, d_x),
+    ], dim=-1)
+    return grid.reshape(t * h * w, dim).float()
+
+
+class Encoder(nn.Module):
+    """video [B, T, 3, H, W] (normalised), aspect [B] (source width / height) -> memory [B, N, C]."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg
+        c = cfg.width
+        self.embed = nn.Linear(3 * cfg.tubelet_t * cfg.patch * cfg.patch, c)
+        self.slices = cfg.T // cfg.tubelet_t
+        self.gh, self.gw = cfg.H // cfg.patch, cfg.W // cfg.patch
+        self.register_buffer('pos', sincos_3d(self.slices, self.gh, self.gw, c), persistent=False)
+        self.aspect_token = nn.Parameter(torch.zeros(1, 1, c))
+        self.aspect_embed = nn.Linear(1, c)
+        self.blocks = nn.ModuleList(
+            [EncoderBlock(c, cfg.heads, cfg.mlp_ratio, local=(i % 2 == 0)) for i in range(cfg.depth)])
+        self.norm = nn.LayerNorm(c)
+        nn.init.normal_(self.aspect_token, std=0.02)
+
+    def forward(self, video, aspect):
+        cfg = self.cfg
+        b = video.shape[0]
+        tt, p = cfg.tubelet_t, cfg.patch
+        # [B, T, 3, H, W] -> [B, T/tt, H/p, W/p, tt*3*p*p] (tubelets)
+        x = video.reshape(b, self.slices, tt, 3, self.gh, p, self.gw, p)
+        x = x.permute(0, 1, 4, 6, 2, 3, 5, 7).reshape(b, self.slices * self.gh * self.gw, tt * 3 * p * p)
+        x = self.embed(x) + self.pos
+        a = self.aspect_token + self.aspect_embed(torch.log(aspect).reshape(b, 1, 1))
+        x = torch.cat([a, x], dim=1)
+        for blk in self.blocks:
+            x = blk(x, self.slices)
+        return self.norm(x)
+
+
+class DecoderBlock(nn.Module):
+    def __init__(self, dim: int, heads: int, ratio: float):
+        super().__init__()
+        self.nq = nn.LayerNorm(dim)
+        self.nm = nn.LayerNorm(dim)
+        self.attn = CrossAttention(dim, heads)
+        self.n2 = nn.LayerNorm(dim)
+        self.mlp = Mlp(dim, ratio)
+
+    def forward(self, x, mem):
+        x = x + self.attn(self.nq(x), self.nm(mem))
+        return x + self.mlp(self.n2(x))
+
+
+class Decoder(nn.Module):
+    """memory [B, N, C], coords [B, Q, 2], times int64 [B, Q, 3], patches [B, Q, 3 p p] -> heads."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg
+        d = cfg.dec_width
+        self.register_buffer('freqs', (2.0 ** torch.arange(cfg.fourier_bands).float()) * math.pi,
+                             persistent=False)
+        self.coord_embed = nn.Linear(2 + 4 * cfg.fourier_bands, d)
+        self.t_src = nn.Embedding(cfg.T, d)
+        self.t_tgt = nn.Embedding(cfg.T, d)
+        self.t_cam = nn.Embedding(cfg.T, d)
+        self.patch_embed = Mlp(3 * cfg.query_patch ** 2, 2.0, out=d)
+        self.mem_proj = nn.Linear(cfg.width, d) if cfg.width != d else nn.Identity()
+        self.blocks = nn.ModuleList([DecoderBlock(d, cfg.dec_heads, 4.0) for _ in range(cfg.dec_depth)])
+        self.norm = nn.LayerNorm(d)
+        self.head_xyz = nn.Linear(d, 3)
+        self.head_uv = nn.Linear(d, 2 * cfg.uv_bins)
+        self.head_vis = nn.Linear(d, 1)
+        self.head_conf = nn.Linear(d, 1)
+        for emb in (self.t_src, self.t_tgt, self.t_cam):
+            nn.init.normal_(emb.weight, std=0.02)
+        nn.init.zeros_(self.head_xyz.bias)
+
+    def forward(self, memory, coords, times, patches):
+        b, q, _ = coords.shape
+        ang = coords[..., None] * self.freqs                        # [B, Q, 2, F]
+        four = torch.cat([coords, torch.sin(ang).reshape(b, q, -1), torch.cos(ang).reshape(b, q, -1)], -1)
+        x = (self.coord_embed(four) + self.t_src(times[..., 0]) + self.t_tgt(times[..., 1])
+             + self.t_cam(times[..., 2]) + self.patch_embed(patches))
+        mem = self.mem_proj(memory)
+        for blk in self.blocks:
+            x = blk(x, mem)
+        x = self.norm(x)
+        xyz = self.head_xyz(x)
+        uv = self.head_uv(x).reshape(b, q, 2, self.cfg.uv_bins)
+        return xyz, uv, self.head_vis(x)[..., 0], self.head_conf(x)[..., 0]
+
+
+class D4RT(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.encoder = Encoder(cfg)
+        self.decoder = Decoder(cfg)
+
+    def forward(self, video, aspect, coords, times, patches):
+        mem = self.encoder(video, aspect)
+        return self.decoder(mem, coords, times, patches)
+
+
+# ---------------------------------------------------------------------------------------------
+# Head decoding: the same math as @d4rt/core (keep the two in step).
+
+def decode_xyz(raw: torch.Tensor) -> torch.Tensor:
+    """(x', y', z') -> (x, y, z): z = exp(z'), x = x' z, y = y' z."""
+    z = torch.exp(raw[..., 2])
+    return torch.stack([raw[..., 0] * z, raw[..., 1] * z, z], dim=-1)
+
+
+def encode_xyz(xyz: torch.Tensor) -> torch.Tensor:
+    """Inverse of :func:`decode_xyz` (z must be > 0)."""
+    z = xyz[..., 2]
+    return torch.stack([xyz[..., 0] / z, xyz[..., 1] / z, torch.log(z)], dim=-1)
+
+
+def truncated_soft_argmax(logits: torch.Tensor, window: int) -> torch.Tensor:
+    """logits [..., bins] over centres linspace(0, 1, bins) -> [...] position in [0, 1].
+
+    Softmax restricted to the bins within ``window`` of the argmax (inclusive, clipped at the ends),
+    then the probability-weighted mean of those bin centres. Differentiable almost everywhere.
+    """
+    bins = logits.shape[-1]
+    centres = torch.linspace(0, 1, bins, device=logits.device, dtype=logits.dtype)
+    idx = torch.arange(bins, device=logits.device)
+    arg = logits.argmax(dim=-1, keepdim=True)
+    keep = (idx - arg).abs() <= window
+    masked = logits.masked_fill(~keep, float('-inf'))
+    p = torch.softmax(masked, dim=-1)
+    return (p * centres).sum(-1)
+
+
+def decode_outputs(xyz_raw, uv_logits, vis_logit, conf_logit, window: int) -> dict:
+    return {
+        'xyz': decode_xyz(xyz_raw),
+        'uv': truncated_soft_argmax(uv_logits, window),
+        'visibility': torch.sigmoid(vis_logit),
+        'confidence': torch.sigmoid(conf_logit),
+    }
+
+
+def count_parameters(m: nn.Module) -> int:
+    return sum(p.numel() for p in m.parameters())
