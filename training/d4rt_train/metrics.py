@@ -1,14 +1,16 @@
 """Evaluation metrics in NumPy, mirroring @d4rt/geometry (same protocols, same definitions).
 
-- Depth (Eigen et al. 2014; per-sequence median scale as in the video-depth protocols): AbsRel
-  and delta < 1.25 over pixels with gt > 0.
-- 3D tracks (TAPVid-3D, Koppula et al. 2024): one global median scale per clip
-  (median |X_gt| / median |X_pred| over gt-visible points), thresholds
+- Depth (Eigen et al. 2014; the video-depth protocol of DepthCrafter): one median scale per
+  sequence, predictions clipped to >= 1e-3, AbsRel and delta < 1.25 per frame over pixels with
+  gt > 0, averaged over frames (``@d4rt/geometry`` ``depthMetrics`` with its defaults).
+- 3D tracks (TAPVid-3D, Koppula et al. 2024, as its reference code): one global median scale per
+  clip (median |X_gt| / median |X_pred| over points visible in gt and prediction), thresholds
   tau = delta * z_gt / sqrt(fx fy) for delta in {1, 2, 4, 8, 16}; APD3D = mean over deltas of the
   fraction of gt-visible points within tau; AJ = mean over deltas of TP / (TP + FP + FN); OA =
   accuracy of the predicted visibility (threshold 0.5).
-- Poses: ATE = RMSE of camera centres after a Sim3 Umeyama fit of predicted to gt centres; RPE
-  over consecutive frames: translation (after the Sim3 scale) and rotation angle in degrees.
+- Poses (Sturm et al. 2012, as evo computes them): ATE = RMSE of camera centres after a Sim3
+  Umeyama fit of predicted to gt centres; RPE over consecutive frames, RMSE of the translation
+  error (after the Sim3 scale) and of the rotation angle in degrees.
 """
 from __future__ import annotations
 
@@ -23,24 +25,32 @@ def median_scale(pred: np.ndarray, gt: np.ndarray) -> float:
 
 
 def depth_metrics(pred: np.ndarray, gt: np.ndarray, align: str = 'median') -> dict:
-    """pred, gt: depth arrays of one sequence (any shape, same shape); gt 0 = invalid."""
+    """pred, gt: depth [frames, ...] of one sequence (same shape); gt 0 = invalid."""
+    pred = pred.reshape(pred.shape[0], -1).astype(np.float64)
+    gt = gt.reshape(gt.shape[0], -1).astype(np.float64)
     m = (gt > 0) & np.isfinite(pred)
-    p = pred[m].astype(np.float64)
-    g = gt[m].astype(np.float64)
-    if align == 'median':
-        p = p * (np.median(g) / np.median(p))
-    p = np.maximum(p, 1e-6)
-    ratio = np.maximum(p / g, g / p)
-    return {'absRel': float(np.mean(np.abs(p - g) / g)), 'delta1': float(np.mean(ratio < 1.25))}
+    s = float(np.median(gt[m]) / np.median(pred[m])) if align == 'median' else 1.0
+    rel, d1 = [], []
+    for p, g, mm in zip(pred, gt, m):
+        if not mm.any():
+            continue
+        p = np.maximum(p[mm] * s, 1e-3)
+        g = g[mm]
+        rel.append(np.mean(np.abs(p - g) / g))
+        d1.append(np.mean(np.maximum(p / g, g / p) < 1.25))
+    return {'absRel': float(np.mean(rel)), 'delta1': float(np.mean(d1))}
 
 
 def tapvid3d_metrics(pred_xyz, gt_xyz, pred_vis, gt_vis, fx: float, fy: float) -> dict:
     """pred_xyz, gt_xyz [T, N, 3] in each frame's camera; pred_vis, gt_vis bool [T, N]."""
     gv = gt_vis.astype(bool)
     pv = pred_vis.astype(bool)
-    ng = np.linalg.norm(gt_xyz[gv], axis=-1)
-    npd = np.linalg.norm(pred_xyz[gv], axis=-1)
-    s = float(np.median(ng) / max(np.median(npd), 1e-12))
+    both = gv & pv
+    s = 1.0
+    if both.any():
+        ng = np.maximum(np.linalg.norm(gt_xyz[both], axis=-1), 1e-6)
+        npd = np.maximum(np.linalg.norm(pred_xyz[both], axis=-1), 1e-6)
+        s = float(np.median(ng) / np.median(npd))
     err = np.linalg.norm(pred_xyz * s - gt_xyz, axis=-1)
     f = np.sqrt(fx * fy)
     apd, aj = [], []
@@ -85,8 +95,8 @@ def pose_metrics(pred_c2w: np.ndarray, gt_c2w: np.ndarray) -> dict:
         rt.append(np.linalg.norm(s * dp[:3, 3] - dg[:3, 3]))
         dR = dp[:3, :3].T @ dg[:3, :3]
         rr.append(np.degrees(np.arccos(np.clip((np.trace(dR) - 1) / 2, -1, 1))))
-    return {'ate': ate, 'rpeTrans': float(np.mean(rt)) if rt else 0.0,
-            'rpeRot': float(np.mean(rr)) if rr else 0.0}
+    rms = lambda x: float(np.sqrt(np.mean(np.square(x)))) if x else float('nan')
+    return {'ate': ate, 'rpeTrans': rms(rt), 'rpeRot': rms(rr)}
 
 
 def weighted_rigid(src: np.ndarray, dst: np.ndarray, w: np.ndarray) -> np.ndarray:
