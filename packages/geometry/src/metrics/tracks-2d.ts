@@ -25,6 +25,7 @@
  */
 
 import type { NumberArray } from '../types.js';
+import { TapCounts } from './tap-counts.js';
 import { assertAllFinite, assertArray, assertLength, assertNumber, assertOneOf, describe } from '../validate.js';
 import { checkThresholds } from './tracks-3d.js';
 
@@ -117,14 +118,8 @@ export function tapVidMetrics(pred: Tracks2d, gt: Tracks2d, options: TapVidOptio
 
   const sx = 256 / width;
   const sy = 256 / height;
-  const nt = thresholds.length;
   const sq = thresholds.map((t) => t * t);
-  const within = new Float64Array(nt);
-  const truePos = new Float64Array(nt);
-  const falsePos = new Float64Array(nt);
-  let gtVisible = 0;
-  let occCorrect = 0;
-  let evaluated = 0;
+  const counts = new TapCounts(thresholds.length);
   const pxy = pred.xy;
   const gxy = gt.xy;
   for (let t = 0; t < frames; t++) {
@@ -134,38 +129,14 @@ export function tapVidMetrics(pred: Tracks2d, gt: Tracks2d, options: TapVidOptio
         if (queryMode === 'first' ? t <= q : t === q) continue;
       }
       const i = t * points + n;
-      evaluated++;
       const ex = (pxy[2 * i]! - gxy[2 * i]!) * sx;
       const ey = (pxy[2 * i + 1]! - gxy[2 * i + 1]!) * sy;
-      const d2 = ex * ex + ey * ey;
-      const visG = gt.visible[i]! > 0.5;
-      const visP = pred.visible[i]! > 0.5;
-      if (visG) gtVisible++;
-      if (visG === visP) occCorrect++;
-      for (let k = 0; k < nt; k++) {
-        const isWithin = d2 < sq[k]!;
-        if (isWithin && visG) {
-          within[k] = within[k]! + 1;
-          if (visP) truePos[k] = truePos[k]! + 1;
-        }
-        if (visP && (!visG || !isWithin)) falsePos[k] = falsePos[k]! + 1;
-      }
+      counts.add(ex * ex + ey * ey, sq, gt.visible[i]! > 0.5, pred.visible[i]! > 0.5);
     }
   }
-  const ptsWithin: number[] = [];
-  const jaccard: number[] = [];
-  for (let k = 0; k < nt; k++) {
-    ptsWithin.push(within[k]! / gtVisible);
-    jaccard.push(truePos[k]! / (gtVisible + falsePos[k]!));
-  }
-  const mean = (a: number[]): number => a.reduce((s, x) => s + x, 0) / a.length;
   return {
-    averagePtsWithin: mean(ptsWithin),
-    averageJaccard: mean(jaccard),
-    occlusionAccuracy: occCorrect / evaluated,
-    ptsWithin,
-    jaccard,
+    ...counts.summary(),
     thresholds,
-    evaluated,
+    evaluated: counts.count,
   };
 }

@@ -28,6 +28,7 @@
 
 import type { Intrinsics } from '../camera.js';
 import { medianInPlace } from '../select.js';
+import { TapCounts } from './tap-counts.js';
 import type { NumberArray } from '../types.js';
 import { assertAllFinite, assertArray, assertLength, assertNumber, assertOneOf, describe } from '../validate.js';
 
@@ -153,46 +154,23 @@ export function tapVid3dMetrics(pred: Tracks3d, gt: Tracks3d, options: TapVid3dO
 
   // 2-4. Counts per threshold.
   const nt = thresholds.length;
-  const within = new Float64Array(nt);
-  const truePos = new Float64Array(nt);
-  const falsePos = new Float64Array(nt);
-  let gtVisible = 0;
-  let occCorrect = 0;
+  const counts = new TapCounts(nt);
+  const tau2 = new Float64Array(nt);
   const invFocal = 1 / Math.sqrt(intrinsics.fx * intrinsics.fy);
   for (let i = 0; i < total; i++) {
     const j = 3 * i;
     const ex = scale * px[j]! - gx[j]!;
     const ey = scale * px[j + 1]! - gx[j + 1]!;
     const ez = scale * px[j + 2]! - gx[j + 2]!;
-    const d2 = ex * ex + ey * ey + ez * ez;
     const mult = gx[j + 2]! * invFocal;
-    const visG = gv[i]! > 0.5;
-    const visP = pv[i]! > 0.5;
-    if (visG) gtVisible++;
-    if (visG === visP) occCorrect++;
     for (let k = 0; k < nt; k++) {
       const tau = thresholds[k]! * mult;
-      const isWithin = d2 < tau * tau;
-      if (isWithin && visG) {
-        within[k] = within[k]! + 1;
-        if (visP) truePos[k] = truePos[k]! + 1;
-      }
-      if (visP && (!visG || !isWithin)) falsePos[k] = falsePos[k]! + 1;
+      tau2[k] = tau * tau;
     }
+    counts.add(ex * ex + ey * ey + ez * ez, tau2, gv[i]! > 0.5, pv[i]! > 0.5);
   }
-  const ptsWithin: number[] = [];
-  const jaccard: number[] = [];
-  for (let k = 0; k < nt; k++) {
-    ptsWithin.push(within[k]! / gtVisible);
-    jaccard.push(truePos[k]! / (gtVisible + falsePos[k]!));
-  }
-  const mean = (a: number[]): number => a.reduce((s, x) => s + x, 0) / a.length;
   return {
-    averagePtsWithin: mean(ptsWithin),
-    averageJaccard: mean(jaccard),
-    occlusionAccuracy: occCorrect / total,
-    ptsWithin,
-    jaccard,
+    ...counts.summary(),
     thresholds,
     scale,
   };
