@@ -32,6 +32,8 @@ class ModelConfig:
     query_patch: int = 9             # RGB patch side around (u, v) in frame tSrc
     uv_bins: int = 64                # classification bins per image axis, centres linspace(0, 1, bins)
     uv_window: int = 3               # truncated soft-argmax: bins on each side of the argmax
+    local_sample: bool = True        # add the memory tokens bilinearly sampled at (u, v) in the
+                                     # tubelet slices of tSrc and tTgt to the query token
 
     @property
     def tokens(self) -> int:

@@ -5,7 +5,10 @@ space-time positions, an aspect-ratio token, blocks alternating frame-local self
 of one tubelet slice) and global self-attention (all tokens). Output: the memory [B, N, C].
 
 Decoder (D4RT): one token per query = Fourier features of (u, v) + learned embeddings of tSrc, tTgt,
-tCam + an embedding of the p x p RGB patch around (u, v) in frame tSrc. Blocks of cross-attention
+tCam + an embedding of the p x p RGB patch around (u, v) in frame tSrc; with ``local_sample`` also
+the memory tokens bilinearly sampled at (u, v) in the tubelet slices of tSrc and tTgt (the query
+initialisation of the second seed paper, which samples backbone features at the query point; it
+gives each query its local context at once and made depth learn much faster). Blocks of cross-attention
 from the queries to the memory and an MLP; queries never attend to each other, so any split of a
 batch of queries gives the same answers.
 
@@ -184,6 +187,13 @@ class Decoder(nn.Module):
         self.patch_embed = Mlp(3 * cfg.query_patch ** 2, 2.0, out=d)
         self.mem_proj = nn.Linear(cfg.width, d) if cfg.width != d else nn.Identity()
         self.blocks = nn.ModuleList([DecoderBlock(d, cfg.dec_heads, 4.0) for _ in range(cfg.dec_depth)])
+        if cfg.local_sample:
+            self.local_norm = nn.LayerNorm(cfg.width)
+            self.local_src = nn.Linear(cfg.width, d)
+            self.local_tgt = nn.Linear(cfg.width, d)
+            for lin in (self.local_src, self.local_tgt):  # zero-init: a no-op until trained
+                nn.init.zeros_(lin.weight)
+                nn.init.zeros_(lin.bias)
         self.norm = nn.LayerNorm(d)
         self.head_xyz = nn.Linear(d, 3)
         self.head_uv = nn.Linear(d, 2 * cfg.uv_bins)
@@ -199,6 +209,10 @@ class Decoder(nn.Module):
         four = torch.cat([coords, torch.sin(ang).reshape(b, q, -1), torch.cos(ang).reshape(b, q, -1)], -1)
         x = (self.coord_embed(four) + self.t_src(times[..., 0]) + self.t_tgt(times[..., 1])
              + self.t_cam(times[..., 2]) + self.patch_embed(patches))
+        if self.cfg.local_sample:
+            grid = self.local_norm(memory[:, 1:])
+            x = x + self.local_src(sample_memory(grid, coords, times[..., 0], self.cfg))
+            x = x + self.local_tgt(sample_memory(grid, coords, times[..., 1], self.cfg))
         mem = self.mem_proj(memory)
         for blk in self.blocks:
             x = blk(x, mem)
@@ -206,6 +220,38 @@ class Decoder(nn.Module):
         xyz = self.head_xyz(x)
         uv = self.head_uv(x).reshape(b, q, 2, self.cfg.uv_bins)
         return xyz, uv, self.head_vis(x)[..., 0], self.head_conf(x)[..., 0]
+
+
+def sample_memory(grid: torch.Tensor, coords: torch.Tensor, t: torch.Tensor, cfg: ModelConfig) -> torch.Tensor:
+    """Bilinear sample of the tubelet tokens at (u, v) in the slice of frame t (border-clamped).
+
+    grid [B, S*gh*gw, C] (the memory without the aspect token), coords [B, Q, 2], t int64 [B, Q]
+    -> [B, Q, C]. Token (i, j) sits at the centre of its p x p pixel block. Plain gathers, so it
+    exports to ONNX and its answer for one query does not depend on the others.
+    """
+    b, n, c = grid.shape
+    p = cfg.patch
+    gh, gw = cfg.H // p, cfg.W // p
+    s = t // cfg.tubelet_t
+    gx = ((coords[..., 0] * (cfg.W - 1) - (p - 1) / 2) / p).clamp(0, gw - 1)
+    gy = ((coords[..., 1] * (cfg.H - 1) - (p - 1) / 2) / p).clamp(0, gh - 1)
+    x0 = gx.floor().clamp(max=max(gw - 2, 0))
+    y0 = gy.floor().clamp(max=max(gh - 2, 0))
+    fx = (gx - x0)[..., None]
+    fy = (gy - y0)[..., None]
+    x0 = x0.long()
+    y0 = y0.long()
+    x1 = (x0 + 1).clamp(max=gw - 1)
+    y1 = (y0 + 1).clamp(max=gh - 1)
+    base = (torch.arange(b, device=grid.device)[:, None] * n + s * (gh * gw))
+    flat = grid.reshape(b * n, c)
+
+    def at(yy, xx):
+        return flat[(base + yy * gw + xx).reshape(-1)].reshape(b, -1, c)
+
+    top = at(y0, x0) * (1 - fx) + at(y0, x1) * fx
+    bottom = at(y1, x0) * (1 - fx) + at(y1, x1) * fx
+    return top * (1 - fy) + bottom * fy
 
 
 class D4RT(nn.Module):

@@ -153,7 +153,7 @@ def plot_curves(log_path: Path, png: Path):
     plt.close(fig)
 
 
-def train(cfg: TrainConfig, out: Path, resume: bool = False, log=print) -> dict:
+def train(cfg: TrainConfig, out: Path, resume: bool = False, init_from: Path | None = None, log=print) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(cfg.threads)
     device = torch.device(cfg.device)
@@ -163,6 +163,13 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, log=print) -> dict:
                             betas=(0.9, 0.98))
     step, seed_counter, minutes0 = 0, cfg.seed * 1_000, 0.0
     ckpt = out / 'last.pt'
+    if init_from is not None and not (resume and ckpt.exists()):
+        st = torch.load(init_from, map_location=device)
+        missing, unexpected = model.load_state_dict(st['model'], strict=False)
+        if unexpected:
+            raise ValueError(f'--init-from {init_from}: weights {unexpected} do not fit this model')
+        seed_counter = st['seed_counter']
+        log(f'initialised from {init_from} (step {st["step"]}); new parameters: {missing}')
     if resume and ckpt.exists():
         st = torch.load(ckpt, map_location=device)
         model.load_state_dict(st['model'])
@@ -235,18 +242,22 @@ def main(argv=None):
     ap.add_argument('--preset', default='cpu', choices=['tiny', 'cpu', 'gpu'])
     ap.add_argument('--out', required=True, type=Path)
     ap.add_argument('--resume', action='store_true')
+    ap.add_argument('--init-from', type=Path, help='start from these weights (new modules keep their init)')
     ap.add_argument('--steps', type=int)
     ap.add_argument('--batch', type=int)
     ap.add_argument('--queries', type=int)
     ap.add_argument('--max-minutes', type=float)
+    ap.add_argument('--lr', type=float)
+    ap.add_argument('--warmup', type=int)
     ap.add_argument('--device')
     args = ap.parse_args(argv)
     cfg = preset(args.preset)
     from dataclasses import replace
     over = {k: v for k, v in {'steps': args.steps, 'batch': args.batch, 'queries': args.queries,
-                              'max_minutes': args.max_minutes, 'device': args.device}.items() if v is not None}
+                              'max_minutes': args.max_minutes, 'device': args.device, 'lr': args.lr,
+                              'warmup': args.warmup}.items() if v is not None}
     cfg = replace(cfg, **over)
-    res = train(cfg, args.out, resume=args.resume, log=lambda s: print(s, flush=True))
+    res = train(cfg, args.out, resume=args.resume, init_from=args.init_from, log=lambda s: print(s, flush=True))
     print(json.dumps(res))
 
 
