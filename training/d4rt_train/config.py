@@ -90,6 +90,7 @@ def to_dict(cfg) -> dict:
 
 def model_from_dict(d: dict) -> ModelConfig:
     d = dict(d)
+    d.setdefault('local_sample', False)  # configs saved before the option existed had none
     for k in ('mean', 'std'):
         if k in d:
             d[k] = tuple(d[k])

@@ -131,11 +131,25 @@ def validate(model: D4RT, val, cfg: TrainConfig, device) -> dict:
     return {k: float(np.mean(v)) for k, v in acc.items()}
 
 
-def plot_curves(log_path: Path, png: Path):
+def read_logs(log_paths) -> list:
+    """Rows of one or more consecutive runs' log.jsonl (a warm-started run continues the steps
+    and minutes of the run before it)."""
+    rows, step0, min0 = [], 0, 0.0
+    for path in log_paths:
+        part = [json.loads(l) for l in Path(path).read_text().splitlines() if l.strip()]
+        for r in part:
+            rows.append({**r, 'step': r['step'] + step0, 'min': r['min'] + min0})
+        if part:
+            step0, min0 = rows[-1]['step'], rows[-1]['min']
+    return rows
+
+
+def plot_curves(log_path, png: Path):
+    """Plots losses and validation metrics of ``log_path`` (a path or a list of consecutive runs)."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    rows = [json.loads(l) for l in log_path.read_text().splitlines() if l.strip()]
+    rows = read_logs(log_path if isinstance(log_path, (list, tuple)) else [log_path])
     tr = [r for r in rows if r['kind'] == 'train']
     va = [r for r in rows if r['kind'] == 'val']
     fig, ax = plt.subplots(1, 3, figsize=(15, 4))

@@ -1,0 +1,47 @@
+/**
+ * The shipped reference model: its manifest is a valid d4rt-model/1 manifest that agrees with the
+ * files beside it and with itself (memory shape, patch size, bins), and the ONNX files are there.
+ * Running the model is the runtime packages' business (their tests load it with onnxruntime).
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const dir = fileURLToPath(new URL('../d4rt-tiny/', import.meta.url));
+const manifest = JSON.parse(readFileSync(`${dir}/manifest.json`, 'utf8'));
+
+describe('d4rt-tiny manifest', () => {
+  it('is format d4rt-model/1 and names files that exist', () => {
+    expect(manifest.format).toBe('d4rt-model/1');
+    for (const key of ['encoder', 'decoder'] as const) {
+      const size = statSync(`${dir}/${manifest.files[key]}`).size;
+      expect(size).toBeGreaterThan(10_000);
+      expect(size).toBeLessThan(16 * 2 ** 20);
+    }
+  });
+
+  it('gives shapes that agree with one another', () => {
+    const { frames: T, height: H, width: W } = manifest.clip;
+    const { tokens: N, channels: C } = manifest.memory;
+    const p = manifest.patch.size;
+    expect(T).toBeGreaterThanOrEqual(16);
+    expect(manifest.encoder.inputs.video.shape).toEqual([1, T, 3, H, W]);
+    expect(manifest.encoder.inputs.aspect.shape).toEqual([1]);
+    expect(manifest.encoder.outputs.memory.shape).toEqual([1, N, C]);
+    expect(manifest.decoder.inputs.memory.shape).toEqual([1, N, C]);
+    expect(manifest.decoder.inputs.coords.shape).toEqual([1, 'Q', 2]);
+    expect(manifest.decoder.inputs.times).toEqual({ dtype: 'int64', shape: [1, 'Q', 3] });
+    expect(manifest.decoder.inputs.patches.shape).toEqual([1, 'Q', 3 * p * p]);
+    const uv = manifest.decoder.outputs.uv;
+    expect(uv.shape).toEqual([1, 'Q', 2, uv.bins]);
+    expect(uv.decode).toBe('truncated-soft-argmax');
+    expect(manifest.decoder.outputs.xyz.decode).toBe('log-depth');
+    expect(manifest.decoder.outputs.visibility.decode).toBe('sigmoid');
+    expect(manifest.decoder.outputs.confidence.decode).toBe('sigmoid');
+    // memory tokens = aspect token + one per tubelet (config.tubelet_t x config.patch^2)
+    const c = manifest.config;
+    expect(N).toBe(1 + (T / c.tubelet_t) * (H / c.patch) * (W / c.patch));
+    expect(manifest.normalization.mean).toHaveLength(3);
+    expect(manifest.normalization.std).toHaveLength(3);
+  });
+});
