@@ -1,12 +1,13 @@
 """Export to d4rt-model/1 and onnxruntime parity (through onnxruntime-node)."""
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 import torch
 
 from d4rt_train.config import preset
-from d4rt_train.export import FORMAT, export_model, parity
+from d4rt_train.export import FORMAT, export_model, load_checkpoint, parity
 from d4rt_train.model import D4RT
 
 node_missing = shutil.which('node') is None
@@ -34,3 +35,19 @@ def test_failed_export_leaves_nothing(tmp_path):
     with pytest.raises(Exception):
         export_model(model, cfg, tmp_path / 'model')
     assert list(tmp_path.iterdir()) == []
+
+
+SHIPPED = Path(__file__).resolve().parents[2] / 'packages' / 'models' / 'd4rt-tiny'
+CKPT = Path(__file__).resolve().parents[1] / 'checkpoints' / 'd4rt-tiny.pt'
+
+
+@pytest.mark.skipif(node_missing, reason='node is needed to run onnxruntime-node')
+def test_shipped_model_matches_its_checkpoint():
+    """The committed ONNX files are the committed checkpoint: onnxruntime on them vs PyTorch."""
+    model, cfg, _ = load_checkpoint(CKPT)
+    man = json.loads((SHIPPED / 'manifest.json').read_text())
+    assert man['config']['local_sample'] == cfg.local_sample
+    assert man['memory'] == {'tokens': cfg.tokens, 'channels': cfg.width}
+    diffs = parity(model, cfg, SHIPPED, q=64)
+    print('shipped model: max abs differences', diffs)
+    assert max(diffs.values()) < 1e-4, diffs
