@@ -66,26 +66,30 @@ def tapvid3d_metrics(pred_xyz, gt_xyz, pred_vis, gt_vis, fx: float, fy: float) -
             'scale': s}
 
 
-def umeyama_sim3(src: np.ndarray, dst: np.ndarray):
-    """Sim3 (s, R, t) minimising |s R src + t - dst|^2; src, dst [N, 3]."""
-    mu_s, mu_d = src.mean(0), dst.mean(0)
+def umeyama(src: np.ndarray, dst: np.ndarray, weights: np.ndarray | None = None, scale: bool = True):
+    """(s, R, t) minimising sum w |s R src + t - dst|^2 (Umeyama 1991, reflection fixed);
+    src, dst [N, 3]; uniform weights when ``weights`` is None; s = 1 when ``scale`` is False."""
+    w = np.full(len(src), 1.0 / len(src)) if weights is None else weights / weights.sum()
+    mu_s = w @ src
+    mu_d = w @ dst
     xs, xd = src - mu_s, dst - mu_d
-    cov = xd.T @ xs / len(src)
+    cov = (xd * w[:, None]).T @ xs
     U, S, Vt = np.linalg.svd(cov)
     D = np.eye(3)
     if np.linalg.det(U) * np.linalg.det(Vt) < 0:
         D[2, 2] = -1
     R = U @ D @ Vt
-    var = (xs ** 2).sum() / len(src)
-    s = float(np.trace(np.diag(S) @ D) / var) if var > 0 else 1.0
-    t = mu_d - s * R @ mu_s
-    return s, R, t
+    s = 1.0
+    if scale:
+        var = w @ (xs ** 2).sum(-1)
+        s = float(np.trace(np.diag(S) @ D) / var) if var > 0 else 1.0
+    return s, R, mu_d - s * R @ mu_s
 
 
 def pose_metrics(pred_c2w: np.ndarray, gt_c2w: np.ndarray) -> dict:
     """pred_c2w, gt_c2w [T, 4, 4] camera-to-world."""
     pc, gc = pred_c2w[:, :3, 3], gt_c2w[:, :3, 3]
-    s, R, t = umeyama_sim3(pc, gc)
+    s, R, t = umeyama(pc, gc)
     aligned = (s * (R @ pc.T)).T + t
     ate = float(np.sqrt(np.mean(np.sum((aligned - gc) ** 2, -1))))
     rt, rr = [], []
@@ -101,16 +105,8 @@ def pose_metrics(pred_c2w: np.ndarray, gt_c2w: np.ndarray) -> dict:
 
 def weighted_rigid(src: np.ndarray, dst: np.ndarray, w: np.ndarray) -> np.ndarray:
     """4x4 rigid transform M minimising sum w |R src + t - dst|^2 (weighted Umeyama, no scale)."""
-    w = w / w.sum()
-    mu_s = (w[:, None] * src).sum(0)
-    mu_d = (w[:, None] * dst).sum(0)
-    cov = ((dst - mu_d) * w[:, None]).T @ (src - mu_s)
-    U, S, Vt = np.linalg.svd(cov)
-    D = np.eye(3)
-    if np.linalg.det(U) * np.linalg.det(Vt) < 0:
-        D[2, 2] = -1
-    R = U @ D @ Vt
+    _, R, t = umeyama(src, dst, w, scale=False)
     M = np.eye(4)
     M[:3, :3] = R
-    M[:3, 3] = mu_d - R @ mu_s
+    M[:3, 3] = t
     return M
