@@ -27,6 +27,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .config import ModelConfig
+from .preprocess import bilinear_gather
 
 
 def _attention(q, k, v):
@@ -232,26 +233,10 @@ def sample_memory(grid: torch.Tensor, coords: torch.Tensor, t: torch.Tensor, cfg
     b, n, c = grid.shape
     p = cfg.patch
     gh, gw = cfg.H // p, cfg.W // p
-    s = t // cfg.tubelet_t
-    gx = ((coords[..., 0] * (cfg.W - 1) - (p - 1) / 2) / p).clamp(0, gw - 1)
-    gy = ((coords[..., 1] * (cfg.H - 1) - (p - 1) / 2) / p).clamp(0, gh - 1)
-    x0 = gx.floor().clamp(max=max(gw - 2, 0))
-    y0 = gy.floor().clamp(max=max(gh - 2, 0))
-    fx = (gx - x0)[..., None]
-    fy = (gy - y0)[..., None]
-    x0 = x0.long()
-    y0 = y0.long()
-    x1 = (x0 + 1).clamp(max=gw - 1)
-    y1 = (y0 + 1).clamp(max=gh - 1)
-    base = (torch.arange(b, device=grid.device)[:, None] * n + s * (gh * gw))
-    flat = grid.reshape(b * n, c)
-
-    def at(yy, xx):
-        return flat[(base + yy * gw + xx).reshape(-1)].reshape(b, -1, c)
-
-    top = at(y0, x0) * (1 - fx) + at(y0, x1) * fx
-    bottom = at(y1, x0) * (1 - fx) + at(y1, x1) * fx
-    return top * (1 - fy) + bottom * fy
+    gx = (coords[..., 0] * (cfg.W - 1) - (p - 1) / 2) / p
+    gy = (coords[..., 1] * (cfg.H - 1) - (p - 1) / 2) / p
+    base = torch.arange(b, device=grid.device)[:, None] * n + (t // cfg.tubelet_t) * (gh * gw)
+    return bilinear_gather(grid.reshape(b * n, c), base, gx, gy, gh, gw)
 
 
 class D4RT(nn.Module):

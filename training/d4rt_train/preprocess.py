@@ -64,33 +64,35 @@ def normalise(frames01: torch.Tensor, mean, std) -> torch.Tensor:
     return (frames01 - m) / s
 
 
-def extract_patches(frames: torch.Tensor, u: torch.Tensor, v: torch.Tensor, t: torch.Tensor, p: int) -> torch.Tensor:
-    """frames [T, 3, H, W] (normalised), u, v [Q] in [0, 1], t [Q] int -> [Q, 3 p p]."""
-    T, C, H, W = frames.shape
-    r = (p - 1) / 2
-    off = torch.arange(p, device=frames.device, dtype=frames.dtype) - r
-    x = u[:, None] * (W - 1) + off[None]        # [Q, p]
-    y = v[:, None] * (H - 1) + off[None]
+def bilinear_gather(flat: torch.Tensor, base: torch.Tensor, x: torch.Tensor, y: torch.Tensor, H: int, W: int) -> torch.Tensor:
+    """Bilinear samples of images stored as rows of ``flat`` [*, C] (an H x W image starts at row
+    ``base``), at pixel coordinates (x, y), border-clamped. ``base``, ``x`` and ``y`` broadcast
+    together to the output's leading shape; returns [..., C]. Plain gathers, so it exports to ONNX.
+    """
     x = x.clamp(0, W - 1)
     y = y.clamp(0, H - 1)
-    x0 = x.floor().clamp(max=W - 2 if W > 1 else 0)
-    y0 = y.floor().clamp(max=H - 2 if H > 1 else 0)
-    fx = (x - x0)[:, None, :]                    # [Q, 1, p]
-    fy = (y - y0)[:, :, None]                    # [Q, p, 1]
+    x0 = x.floor().clamp(max=max(W - 2, 0))
+    y0 = y.floor().clamp(max=max(H - 2, 0))
+    fx = (x - x0)[..., None]
+    fy = (y - y0)[..., None]
     x0 = x0.long()
     y0 = y0.long()
     x1 = (x0 + 1).clamp(max=W - 1)
     y1 = (y0 + 1).clamp(max=H - 1)
+
+    def at(yy, xx):
+        return flat[base + yy * W + xx]
+
+    return (at(y0, x0) * (1 - fx) + at(y0, x1) * fx) * (1 - fy) + (at(y1, x0) * (1 - fx) + at(y1, x1) * fx) * fy
+
+
+def extract_patches(frames: torch.Tensor, u: torch.Tensor, v: torch.Tensor, t: torch.Tensor, p: int) -> torch.Tensor:
+    """frames [T, 3, H, W] (normalised), u, v [Q] in [0, 1], t [Q] int -> [Q, 3 p p]."""
+    T, C, H, W = frames.shape
+    off = torch.arange(p, device=frames.device, dtype=frames.dtype) - (p - 1) / 2
+    x = u[:, None] * (W - 1) + off[None]        # [Q, p] columns
+    y = v[:, None] * (H - 1) + off[None]        # [Q, p] rows
     flat = frames.permute(0, 2, 3, 1).reshape(T * H * W, C)
     base = t.long()[:, None, None] * (H * W)
-
-    def gather(yy, xx):
-        idx = base + yy[:, :, None] * W + xx[:, None, :]   # [Q, p, p]
-        return flat[idx.reshape(-1)].reshape(-1, p, p, C)
-
-    a, b = gather(y0, x0), gather(y0, x1)
-    c, d = gather(y1, x0), gather(y1, x1)
-    fx = fx[..., None]
-    fy = fy[..., None]
-    out = (a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + d * fx) * fy   # [Q, p, p, C]
+    out = bilinear_gather(flat, base, x[:, None, :], y[:, :, None], H, W)   # [Q, p, p, C]
     return out.permute(0, 3, 1, 2).reshape(-1, C * p * p)
