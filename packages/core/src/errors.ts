@@ -1,0 +1,108 @@
+/**
+ * The errors of d4rt-js. Every error the SDK raises on purpose is a {@link D4rtError} with a stable
+ * `code`, except argument type/range mistakes, which are `TypeError` / `RangeError` as in the
+ * platform. Messages start with the function or class that raised them and name the argument, its
+ * value and what is allowed.
+ *
+ * @module
+ */
+
+/** Stable machine-readable codes of {@link D4rtError}. */
+export type D4rtErrorCode =
+  | 'ERR_MODEL_LOAD'
+  | 'ERR_UNSUPPORTED_MODEL'
+  | 'ERR_INVALID_QUERY'
+  | 'ERR_INVALID_VIDEO'
+  | 'ERR_SCENE_DISPOSED'
+  | 'ERR_BACKEND_UNAVAILABLE';
+
+/** Base class of the SDK's errors; `code` is stable across releases, the message is for people. */
+export class D4rtError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: D4rtErrorCode;
+
+  constructor(code: D4rtErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** A model could not be read: missing folder or file, unreadable manifest, a session that failed to load. */
+export class ModelLoadError extends D4rtError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_MODEL_LOAD', message, options);
+  }
+}
+
+/** A model was read but does not follow a format this SDK supports (version, tensor names, shapes). */
+export class UnsupportedModelError extends D4rtError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_UNSUPPORTED_MODEL', message, options);
+  }
+}
+
+/** A query is out of range (frame outside the clip, u/v outside [0, 1], NaN) or malformed. */
+export class InvalidQueryError extends D4rtError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_INVALID_QUERY', message, options);
+  }
+}
+
+/** Why a video could not be used; see {@link InvalidVideoError.reason}. */
+export type InvalidVideoReason =
+  | 'not-found'
+  | 'not-a-video'
+  | 'undecodable'
+  | 'no-frames'
+  | 'too-large'
+  | 'decoder-missing'
+  | 'bad-frames';
+
+/** A video (or image sequence) could not be read or is not usable as model input. */
+export class InvalidVideoError extends D4rtError {
+  /** What went wrong, for programs. */
+  readonly reason: InvalidVideoReason;
+
+  constructor(reason: InvalidVideoReason, message: string, options?: { cause?: unknown }) {
+    super('ERR_INVALID_VIDEO', message, options);
+    this.reason = reason;
+  }
+}
+
+/** A method was called on a `Scene` (or model) after `dispose()`. */
+export class SceneDisposedError extends D4rtError {
+  constructor(message: string) {
+    super('ERR_SCENE_DISPOSED', message);
+  }
+}
+
+/** One backend's failure, as collected by {@link BackendUnavailableError}. */
+export interface BackendFailure {
+  /** The backend's name, e.g. `'onnxruntime-node:cpu'`. */
+  backend: string;
+  /** What it threw. */
+  error: unknown;
+}
+
+/** No backend in the requested list could run the model; `failures` holds every backend's cause. */
+export class BackendUnavailableError extends D4rtError {
+  /** Each backend tried, in order, with its error. */
+  readonly failures: readonly BackendFailure[];
+
+  constructor(message: string, failures: readonly BackendFailure[]) {
+    super('ERR_BACKEND_UNAVAILABLE', message, { cause: failures[failures.length - 1]?.error });
+    this.failures = failures;
+  }
+}
+
+/** Short description of a value for error messages (`'abc'`, `NaN`, `Float32Array(3)`, `undefined`). */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  if (value === null || value === undefined) return String(value);
+  if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as unknown as ArrayLike<unknown>).length ?? value.byteLength})`;
+  if (Array.isArray(value)) return `Array(${value.length})`;
+  if (typeof value === 'function') return 'a function';
+  return Object.prototype.toString.call(value).slice(8, -1);
+}

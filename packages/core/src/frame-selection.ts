@@ -1,0 +1,28 @@
+/**
+ * Which source frames fill a model's `T` input frames.
+ *
+ * @module
+ */
+
+/**
+ * Indices of the source frames that fill the model's `T` frames: `floor(k (n - 1) / (T - 1) + 0.5)`
+ * for `k = 0 .. T-1` (round-half-up of an even spacing, `'round-linspace'` in the manifest). Long
+ * videos are subsampled evenly, short ones repeat frames; the first and last frames are always
+ * kept. Bit for bit the training code's `select_frames`.
+ *
+ * @param n - number of source frames (integer >= 1)
+ * @param T - number of model frames (integer >= 1)
+ * @returns a new `Int32Array(T)` of source indices, non-decreasing
+ * @throws RangeError when `n` or `T` is not an integer >= 1
+ */
+export function selectFrames(n: number, T: number): Int32Array {
+  for (const [name, value] of [['n', n], ['T', T]] as const) {
+    if (!Number.isInteger(value) || value < 1) {
+      throw new RangeError(`selectFrames: ${name} (${value}) must be an integer >= 1`);
+    }
+  }
+  const out = new Int32Array(T);
+  if (n === 1 || T === 1) return out;
+  for (let k = 0; k < T; k++) out[k] = Math.floor((k * (n - 1)) / (T - 1) + 0.5);
+  return out;
+}

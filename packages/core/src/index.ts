@@ -1,0 +1,31 @@
+/**
+ * `@d4rt/core`: the runtime-agnostic half of d4rt-js: the model format and its checks, the backend
+ * contract, preprocessing, query building, decoder head math and the `Scene` tasks (depth,
+ * tracks, cameras, point clouds). No onnxruntime, no file system, no DOM: runtimes
+ * (`@d4rt/runtime-node`, `@d4rt/runtime-web`) provide backends and I/O.
+ *
+ * @packageDocumentation
+ */
+export * from './errors.js';
+export * from './video.js';
+export * from './frame-selection.js';
+export * from './manifest.js';
+export * from './backend.js';
+export * from './preprocess.js';
+export * from './queries.js';
+export * from './heads.js';
+export * from './progress.js';
+export { D4rtModel } from './model.js';
+export type { CreateModelOptions, EncodeOptions, EncoderInput } from './model.js';
+export { Scene, DEFAULT_CHUNK_SIZE } from './scene.js';
+export type {
+  Cameras,
+  CamerasOptions,
+  DepthMaps,
+  DepthOptions,
+  PointCloud,
+  PointCloudOptions,
+  QueryOptions,
+  TrackOptions,
+  Tracks,
+} from './scene.js';

@@ -1,0 +1,272 @@
+/**
+ * The model format `d4rt-model/1`: a folder (or URL prefix) with `manifest.json`, `encoder.onnx`
+ * and `decoder.onnx`. {@link parseManifest} checks a manifest's JSON; {@link checkSessionIo}
+ * checks that loaded sessions have the inputs and outputs the manifest promises.
+ *
+ * @module
+ */
+import { UnsupportedModelError, describeValue } from './errors.js';
+
+/** The manifest format this SDK reads. */
+export const MANIFEST_FORMAT = 'd4rt-model/1';
+
+/** A tensor dimension: a number, or a symbolic name (e.g. `'Q'`, the query count). */
+export type Dim = number | string;
+
+/** Element type and shape of one model input or output. */
+export interface TensorSpec {
+  /** `'float32'` or `'int64'`. */
+  dtype: 'float32' | 'int64';
+  /** Shape; strings are symbolic dimensions. */
+  shape: Dim[];
+}
+
+/** A decoder output with its parameterisation. */
+export interface DecoderOutputSpec extends TensorSpec {
+  /** How core decodes it. */
+  decode: 'log-depth' | 'truncated-soft-argmax' | 'sigmoid';
+  /** `truncated-soft-argmax`: number of bins per axis. */
+  bins?: number;
+  /** `truncated-soft-argmax`: the value range of the bin centres (first and last centre). */
+  range?: [number, number];
+  /** `truncated-soft-argmax`: bins kept on each side of the argmax. */
+  window?: number;
+}
+
+/** A parsed and checked `manifest.json`. */
+export interface ModelManifest {
+  /** Always {@link MANIFEST_FORMAT}. */
+  format: typeof MANIFEST_FORMAT;
+  /** Model name, e.g. `'d4rt-tiny'`. */
+  name: string;
+  /** File names of the two ONNX graphs, relative to the manifest. */
+  files: { encoder: string; decoder: string };
+  /** Clip the encoder takes: `frames` (T) of `height` x `width`, how source frames are picked and resized. */
+  clip: { frames: number; height: number; width: number; frameSelection: 'round-linspace'; resize: 'bilinear-align-corners-box' };
+  /** Pixel normalisation: `(rgb * scale - mean[c]) / std[c]`. */
+  normalization: { scale: number; mean: [number, number, number]; std: [number, number, number] };
+  /** Token memory shape `[tokens, channels]`. */
+  memory: { tokens: number; channels: number };
+  /** Query patch: `size` x `size` RGB around (u, v), sampled from the normalised frame at `height` x `width`, channel-major. */
+  patch: { size: number; height: number; width: number; layout: 'chw'; values: 'normalized' };
+  /** Encoder graph: inputs `video`, `aspect`; output `memory`. */
+  encoder: { inputs: Record<'video' | 'aspect', TensorSpec>; outputs: Record<'memory', TensorSpec> };
+  /** Decoder graph: inputs `memory`, `coords`, `times`, `patches`; outputs `xyz`, `uv`, `visibility`, `confidence`. */
+  decoder: {
+    inputs: Record<'memory' | 'coords' | 'times' | 'patches', TensorSpec>;
+    outputs: Record<'xyz' | 'uv' | 'visibility' | 'confidence', DecoderOutputSpec>;
+  };
+  /** Free-form training configuration (not read by the SDK). */
+  config?: Record<string, unknown>;
+  /** Free-form information (parameters, training steps, ...). */
+  info?: Record<string, unknown>;
+}
+
+const fail = (path: string, value: unknown, allowed: string): never => {
+  throw new UnsupportedModelError(`parseManifest: ${path} (${describeValue(value)}) must be ${allowed}`);
+};
+
+function obj(path: string, v: unknown): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(path, v, 'an object');
+  return v as Record<string, unknown>;
+}
+
+function int(path: string, v: unknown, min = 1): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) fail(path, v, `an integer >= ${min}`);
+  return v as number;
+}
+
+function num(path: string, v: unknown, positive = false): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || (positive && v <= 0)) fail(path, v, positive ? 'a finite number > 0' : 'a finite number');
+  return v as number;
+}
+
+function str(path: string, v: unknown, allowed?: readonly string[]): string {
+  if (typeof v !== 'string' || v.length === 0) fail(path, v, 'a non-empty string');
+  if (allowed && !allowed.includes(v as string)) fail(path, v, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
+  return v as string;
+}
+
+function triple(path: string, v: unknown, positive: boolean): [number, number, number] {
+  if (!Array.isArray(v) || v.length !== 3) fail(path, v, 'an array of 3 numbers');
+  const a = v as unknown[];
+  return [num(`${path}[0]`, a[0], positive), num(`${path}[1]`, a[1], positive), num(`${path}[2]`, a[2], positive)];
+}
+
+function spec(path: string, v: unknown, expected: TensorSpec): TensorSpec {
+  const o = obj(path, v);
+  const dtype = str(`${path}.dtype`, o.dtype, [expected.dtype]) as TensorSpec['dtype'];
+  if (!Array.isArray(o.shape) || o.shape.length !== expected.shape.length) {
+    fail(`${path}.shape`, o.shape, `an array of ${expected.shape.length} dimensions like [${expected.shape.join(', ')}]`);
+  }
+  const shape = (o.shape as unknown[]).map((d, i) => {
+    const want = expected.shape[i]!;
+    if (typeof want === 'string') {
+      if (typeof d !== 'string') fail(`${path}.shape[${i}]`, d, `the symbolic dimension '${want}'`);
+      return d as string;
+    }
+    if (d !== want) fail(`${path}.shape[${i}]`, d, `${want}`);
+    return d as number;
+  });
+  return { dtype, shape };
+}
+
+/**
+ * Parses and checks a `manifest.json` (already JSON-parsed) against the `d4rt-model/1` format:
+ * the format version, every section, and that the tensor shapes agree with each other (memory
+ * shape, patch size, clip size).
+ *
+ * @param json - the parsed JSON
+ * @returns a new {@link ModelManifest} (a checked copy; unknown extra keys are dropped except `config` and `info`)
+ * @throws {@link UnsupportedModelError} naming the first field that is missing or wrong and what is allowed
+ */
+export function parseManifest(json: unknown): ModelManifest {
+  const m = obj('manifest', json);
+  if (m.format !== MANIFEST_FORMAT) fail('manifest.format', m.format, `'${MANIFEST_FORMAT}' (this SDK reads only that format version)`);
+  const name = str('manifest.name', m.name);
+  const files = obj('manifest.files', m.files);
+  const clipJ = obj('manifest.clip', m.clip);
+  const T = int('manifest.clip.frames', clipJ.frames);
+  const H = int('manifest.clip.height', clipJ.height, 2);
+  const W = int('manifest.clip.width', clipJ.width, 2);
+  const clip = {
+    frames: T,
+    height: H,
+    width: W,
+    frameSelection: str('manifest.clip.frameSelection', clipJ.frameSelection, ['round-linspace']) as 'round-linspace',
+    resize: str('manifest.clip.resize', clipJ.resize, ['bilinear-align-corners-box']) as 'bilinear-align-corners-box',
+  };
+  const normJ = obj('manifest.normalization', m.normalization);
+  const normalization = {
+    scale: num('manifest.normalization.scale', normJ.scale, true),
+    mean: triple('manifest.normalization.mean', normJ.mean, false),
+    std: triple('manifest.normalization.std', normJ.std, true),
+  };
+  const memJ = obj('manifest.memory', m.memory);
+  const memory = { tokens: int('manifest.memory.tokens', memJ.tokens), channels: int('manifest.memory.channels', memJ.channels) };
+  const patchJ = obj('manifest.patch', m.patch);
+  const p = int('manifest.patch.size', patchJ.size);
+  const patch = {
+    size: p,
+    height: int('manifest.patch.height', patchJ.height, 2),
+    width: int('manifest.patch.width', patchJ.width, 2),
+    layout: str('manifest.patch.layout', patchJ.layout, ['chw']) as 'chw',
+    values: str('manifest.patch.values', patchJ.values, ['normalized']) as 'normalized',
+  };
+  if (patch.height !== H || patch.width !== W) {
+    fail('manifest.patch.height x width', `${patch.height}x${patch.width}`, `the clip size ${H}x${W} (patches are sampled from the encoder's frames)`);
+  }
+  const enc = obj('manifest.encoder', m.encoder);
+  const encIn = obj('manifest.encoder.inputs', enc.inputs);
+  const encOut = obj('manifest.encoder.outputs', enc.outputs);
+  const memShape = [1, memory.tokens, memory.channels];
+  const encoder = {
+    inputs: {
+      video: spec('manifest.encoder.inputs.video', encIn.video, { dtype: 'float32', shape: [1, T, 3, H, W] }),
+      aspect: spec('manifest.encoder.inputs.aspect', encIn.aspect, { dtype: 'float32', shape: [1] }),
+    },
+    outputs: { memory: spec('manifest.encoder.outputs.memory', encOut.memory, { dtype: 'float32', shape: memShape }) },
+  };
+  const dec = obj('manifest.decoder', m.decoder);
+  const decIn = obj('manifest.decoder.inputs', dec.inputs);
+  const decOut = obj('manifest.decoder.outputs', dec.outputs);
+  const inputs = {
+    memory: spec('manifest.decoder.inputs.memory', decIn.memory, { dtype: 'float32', shape: memShape }),
+    coords: spec('manifest.decoder.inputs.coords', decIn.coords, { dtype: 'float32', shape: [1, 'Q', 2] }),
+    times: spec('manifest.decoder.inputs.times', decIn.times, { dtype: 'int64', shape: [1, 'Q', 3] }),
+    patches: spec('manifest.decoder.inputs.patches', decIn.patches, { dtype: 'float32', shape: [1, 'Q', 3 * p * p] }),
+  };
+  const uvJ = obj('manifest.decoder.outputs.uv', decOut.uv);
+  const bins = int('manifest.decoder.outputs.uv.bins', uvJ.bins, 2);
+  const outputs = {
+    xyz: decoderOutput('xyz', decOut.xyz, [1, 'Q', 3], 'log-depth'),
+    uv: decoderOutput('uv', decOut.uv, [1, 'Q', 2, bins], 'truncated-soft-argmax'),
+    visibility: decoderOutput('visibility', decOut.visibility, [1, 'Q'], 'sigmoid'),
+    confidence: decoderOutput('confidence', decOut.confidence, [1, 'Q'], 'sigmoid'),
+  };
+  const range = uvJ.range;
+  if (!Array.isArray(range) || range.length !== 2) fail('manifest.decoder.outputs.uv.range', range, 'an array [first, last] of bin centres');
+  outputs.uv.bins = bins;
+  outputs.uv.range = [num('manifest.decoder.outputs.uv.range[0]', (range as unknown[])[0]), num('manifest.decoder.outputs.uv.range[1]', (range as unknown[])[1])];
+  outputs.uv.window = int('manifest.decoder.outputs.uv.window', uvJ.window, 0);
+  const manifest: ModelManifest = {
+    format: MANIFEST_FORMAT,
+    name,
+    files: { encoder: str('manifest.files.encoder', files.encoder), decoder: str('manifest.files.decoder', files.decoder) },
+    clip,
+    normalization,
+    memory,
+    patch,
+    encoder,
+    decoder: { inputs, outputs },
+  };
+  if (m.config !== undefined) manifest.config = obj('manifest.config', m.config);
+  if (m.info !== undefined) manifest.info = obj('manifest.info', m.info);
+  return manifest;
+}
+
+function decoderOutput(key: string, v: unknown, shape: Dim[], decode: DecoderOutputSpec['decode']): DecoderOutputSpec {
+  const path = `manifest.decoder.outputs.${key}`;
+  const s = spec(path, v, { dtype: 'float32', shape });
+  str(`${path}.decode`, obj(path, v).decode, [decode]);
+  return { ...s, decode };
+}
+
+/** What a loaded session says about its inputs and outputs (a subset of onnxruntime's metadata). */
+export interface SessionIo {
+  /** Input names in graph order. */
+  readonly inputNames: readonly string[];
+  /** Output names in graph order. */
+  readonly outputNames: readonly string[];
+  /** Per-input element type and shape, when the runtime reports them. */
+  readonly inputMetadata?: readonly TensorMetadata[];
+  /** Per-output element type and shape, when the runtime reports them. */
+  readonly outputMetadata?: readonly TensorMetadata[];
+}
+
+/** Element type and shape of one input or output as a runtime reports it (symbolic dims are strings). */
+export interface TensorMetadata {
+  readonly name: string;
+  readonly type?: string;
+  readonly shape?: readonly (number | string)[];
+}
+
+/**
+ * Checks that a loaded graph has every input and output the manifest names, with the manifest's
+ * element types and fixed dimensions (symbolic ones match any size).
+ *
+ * @param manifest - the checked manifest
+ * @param graph - `'encoder'` or `'decoder'`
+ * @param io - the session's names and metadata
+ * @throws {@link UnsupportedModelError} naming the graph, the tensor, what the manifest expects and what the graph has
+ */
+export function checkSessionIo(manifest: ModelManifest, graph: 'encoder' | 'decoder', io: SessionIo): void {
+  const section = manifest[graph];
+  for (const [kind, specs, names, meta] of [
+    ['input', section.inputs, io.inputNames, io.inputMetadata],
+    ['output', section.outputs, io.outputNames, io.outputMetadata],
+  ] as const) {
+    for (const [name, want] of Object.entries(specs as Record<string, TensorSpec>)) {
+      if (!names.includes(name)) {
+        throw new UnsupportedModelError(
+          `${manifest.name}/${manifest.files[graph]}: the ${graph} has no ${kind} '${name}' (the manifest expects ${want.dtype} [${want.shape.join(', ')}]); its ${kind}s are ${names.map((n) => `'${n}'`).join(', ') || 'none'}`,
+        );
+      }
+      const got = meta?.find((m) => m.name === name);
+      if (!got) continue;
+      if (got.type !== undefined && got.type !== want.dtype) {
+        throw new UnsupportedModelError(`${manifest.name}/${manifest.files[graph]}: ${graph} ${kind} '${name}' is ${got.type}; the manifest expects ${want.dtype}`);
+      }
+      const shape = got.shape;
+      if (shape === undefined || shape.length === 0) continue;
+      const bad =
+        shape.length !== want.shape.length ||
+        want.shape.some((d, i) => typeof d === 'number' && typeof shape[i] === 'number' && shape[i] !== d);
+      if (bad) {
+        throw new UnsupportedModelError(
+          `${manifest.name}/${manifest.files[graph]}: ${graph} ${kind} '${name}' has shape [${shape.join(', ')}]; the manifest expects [${want.shape.join(', ')}]`,
+        );
+      }
+    }
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * A loaded D4RT model: the manifest plus an encoder and a decoder session from some backend.
+ * `encode(video)` runs the encoder once and returns a {@link Scene} that answers queries.
+ *
+ * @module
+ */
+import type { BackendSession, Tensor } from './backend.js';
+import { SceneDisposedError } from './errors.js';
+import { selectFrames } from './frame-selection.js';
+import { checkSessionIo, type ModelManifest } from './manifest.js';
+import { resizeNormalize } from './preprocess.js';
+import { throwIfAborted, type AbortSignalLike, type ProgressCallback } from './progress.js';
+import { Scene } from './scene.js';
+import { assertVideoFrames, type VideoFrames } from './video.js';
+
+/** Options of {@link D4rtModel.encode}. */
+export interface EncodeOptions {
+  /** Progress of the stages `'preprocess'` and `'encode'`. */
+  onProgress?: ProgressCallback;
+  /** Aborts between stages. */
+  signal?: AbortSignalLike;
+}
+
+/** The encoder's input for one video, as {@link D4rtModel.preprocess} makes it. */
+export interface EncoderInput {
+  /** Normalised frames `[T][3][H][W]` at the model's resolution. */
+  video: Float32Array;
+  /** Source width / height. */
+  aspect: number;
+  /** For each model frame, the index of the frame of `video.data` it came from. */
+  frameIndices: Int32Array;
+  /** For each model frame, the source frame index (through `video.sourceIndices` when set). */
+  sourceIndices: Int32Array;
+}
+
+/** Options of {@link D4rtModel.create}. */
+export interface CreateModelOptions {
+  /** The checked manifest. */
+  manifest: ModelManifest;
+  /** Session of the encoder graph. */
+  encoder: BackendSession;
+  /** Session of the decoder graph. */
+  decoder: BackendSession;
+  /** Name of the backend the sessions run on, for messages and benchmarks. */
+  backend: string;
+}
+
+/** A D4RT model ready to encode videos. Create it with {@link D4rtModel.create} (runtimes' `loadModel` do). */
+export class D4rtModel {
+  /** The model's manifest. */
+  readonly manifest: ModelManifest;
+  /** Name of the backend the sessions run on. */
+  readonly backend: string;
+  /** @internal */
+  readonly encoderSession: BackendSession;
+  /** @internal */
+  readonly decoderSession: BackendSession;
+  #disposed = false;
+
+  private constructor(options: CreateModelOptions) {
+    this.manifest = options.manifest;
+    this.backend = options.backend;
+    this.encoderSession = options.encoder;
+    this.decoderSession = options.decoder;
+  }
+
+  /**
+   * Wraps loaded sessions after checking them against the manifest.
+   * @throws {@link UnsupportedModelError} when a session lacks an input or output the manifest names, or its type or shape differs
+   */
+  static async create(options: CreateModelOptions): Promise<D4rtModel> {
+    checkSessionIo(options.manifest, 'encoder', options.encoder);
+    checkSessionIo(options.manifest, 'decoder', options.decoder);
+    return new D4rtModel(options);
+  }
+
+  /** Whether {@link D4rtModel.dispose} was called. */
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  /** @internal */
+  assertAlive(fn: string): void {
+    if (this.#disposed) throw new SceneDisposedError(`D4rtModel.${fn}: the model was disposed`);
+  }
+
+  /**
+   * Picks the model's T frames from `video` (`selectFrames`, see {@link selectFrames}), resizes
+   * and normalises them exactly as training does.
+   * @returns new arrays
+   * @throws TypeError / {@link InvalidVideoError} for a malformed `video`
+   */
+  preprocess(video: VideoFrames): EncoderInput {
+    assertVideoFrames('D4rtModel.preprocess', video);
+    const { frames: T, height: H, width: W } = this.manifest.clip;
+    const frameIndices = selectFrames(video.frames, T);
+    const out = new Float32Array(T * 3 * H * W);
+    resizeNormalize(out, video.data, {
+      srcWidth: video.width,
+      srcHeight: video.height,
+      frameIndices,
+      width: W,
+      height: H,
+      normalization: this.manifest.normalization,
+    });
+    const sourceIndices = video.sourceIndices ? Int32Array.from(frameIndices, (i) => video.sourceIndices![i]!) : frameIndices.slice();
+    return { video: out, aspect: video.width / video.height, frameIndices, sourceIndices };
+  }
+
+  /**
+   * Runs the encoder once on `video` and returns the {@link Scene} that answers queries about it.
+   * Videos with more (or fewer) frames than the model's T are mapped to T frames by
+   * {@link selectFrames} (evenly spaced, first and last kept); `scene.sourceIndices` says which.
+   *
+   * @param video - RGB frames of any size and count
+   * @param options - `onProgress` (`'preprocess'`, `'encode'`), `signal`
+   * @returns a new Scene; `dispose()` it when done
+   * @throws TypeError / {@link InvalidVideoError} for a malformed `video`; {@link SceneDisposedError} after `dispose()`
+   */
+  async encode(video: VideoFrames, options: EncodeOptions = {}): Promise<Scene> {
+    this.assertAlive('encode');
+    const { onProgress, signal } = options;
+    onProgress?.({ stage: 'preprocess', done: 0, total: 1 });
+    const input = this.preprocess(video);
+    onProgress?.({ stage: 'preprocess', done: 1, total: 1 });
+    throwIfAborted(signal, 'D4rtModel.encode');
+    const { frames: T, height: H, width: W } = this.manifest.clip;
+    onProgress?.({ stage: 'encode', done: 0, total: 1 });
+    const feeds: Record<string, Tensor> = {
+      video: { type: 'float32', data: input.video, dims: [1, T, 3, H, W] },
+      aspect: { type: 'float32', data: new Float32Array([input.aspect]), dims: [1] },
+    };
+    const outputs = await this.encoderSession.run(feeds);
+    const memory = outputs.memory;
+    if (!memory || !(memory.data instanceof Float32Array)) {
+      throw new TypeError(`D4rtModel.encode: the encoder returned no float32 'memory' output`);
+    }
+    onProgress?.({ stage: 'encode', done: 1, total: 1 });
+    return new Scene(this, { input, memory, video });
+  }
+
+  /** Frees both sessions. Scenes of this model stop working. Safe to call twice. */
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    await Promise.all([this.encoderSession.dispose(), this.decoderSession.dispose()]);
+  }
+}

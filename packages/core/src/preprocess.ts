@@ -1,0 +1,189 @@
+/**
+ * Preprocessing exactly as training does it (`training/d4rt_train/preprocess.py`):
+ *
+ * - Resize: align-corners bilinear (`x_src = x_dst (W_src - 1) / (W_dst - 1)`, the convention
+ *   `u = x / (W - 1)`) with a box prefilter when downscaling: each output pixel averages
+ *   `s_y x s_x` bilinear taps, `s = max(1, ceil(src / dst))` per axis, at offsets
+ *   `((k + 0.5) / s - 0.5) * step` around the centre, `step = (src - 1) / (dst - 1)`; taps are
+ *   border-clamped. Bilinear taps are separable, so the whole filter is one sparse weight matrix
+ *   per axis, applied rows first then columns (float64 accumulation).
+ * - Normalisation: `(value * scale - mean[c]) / std[c]`.
+ * - Query patches: the `p x p` patch around `(u (W - 1), v (H - 1))` of the normalised frame
+ *   `tSrc`, one-pixel spacing, bilinear, border-clamped, channel-major `(c, row, col)`.
+ *
+ * @module
+ */
+
+/** Sparse 1D resampling weights: output `i` = sum over `k` in `[start[i], start[i+1])` of `weight[k] * src[index[k]]`. */
+export interface AxisWeights {
+  start: Int32Array;
+  index: Int32Array;
+  weight: Float64Array;
+}
+
+/**
+ * The resize filter of one axis (see the module notes) as sparse weights.
+ * @param src - source size (>= 1)
+ * @param dst - output size (>= 1)
+ * @returns new arrays
+ */
+export function resizeWeights(src: number, dst: number): AxisWeights {
+  const step = dst > 1 ? (src - 1) / (dst - 1) : 0;
+  const s = Math.max(1, Math.ceil(src / dst));
+  const start = new Int32Array(dst + 1);
+  const index: number[] = [];
+  const weight: number[] = [];
+  const acc = new Map<number, number>();
+  for (let i = 0; i < dst; i++) {
+    acc.clear();
+    const centre = i * step;
+    for (let k = 0; k < s; k++) {
+      let x = centre + ((k + 0.5) / s - 0.5) * step;
+      x = Math.min(Math.max(x, 0), src - 1);
+      // grid_sample(align_corners=True, padding 'border') semantics: x0 = floor(x), x1 = x0 + 1 clamped
+      const x0 = Math.floor(x);
+      const f = x - x0;
+      const x1 = Math.min(x0 + 1, src - 1);
+      acc.set(x0, (acc.get(x0) ?? 0) + (1 - f) / s);
+      if (f > 0) acc.set(x1, (acc.get(x1) ?? 0) + f / s);
+    }
+    for (const [j, w] of [...acc.entries()].sort((a, b) => a[0] - b[0])) {
+      index.push(j);
+      weight.push(w);
+    }
+    start[i + 1] = index.length;
+  }
+  return { start, index: Int32Array.from(index), weight: Float64Array.from(weight) };
+}
+
+/** Normalisation of {@link resizeNormalize}: `(value * scale - mean[c]) / std[c]`. */
+export interface Normalization {
+  scale: number;
+  mean: readonly [number, number, number];
+  std: readonly [number, number, number];
+}
+
+/**
+ * Resizes RGB frames and normalises them into the encoder's channel-first layout.
+ *
+ * @param out - receives `frameIndices.length * 3 * height * width` floats, `[t][c][y][x]`
+ * @param rgb - source frames, `RGB` bytes, frame-major then row-major (`srcFrames x srcHeight x srcWidth x 3`)
+ * @param options - source size, which source frames to take (in output order), output size, normalisation
+ * @returns `out`
+ */
+export function resizeNormalize(
+  out: Float32Array,
+  rgb: Uint8Array,
+  options: {
+    srcWidth: number;
+    srcHeight: number;
+    frameIndices: ArrayLike<number>;
+    width: number;
+    height: number;
+    normalization: Normalization;
+  },
+): Float32Array {
+  const { srcWidth: Ws, srcHeight: Hs, frameIndices, width: W, height: H, normalization: nrm } = options;
+  const wy = resizeWeights(Hs, H);
+  const wx = resizeWeights(Ws, W);
+  const plane = H * W;
+  // rows pass: tmp[y][xs][c] for the H output rows, float64
+  const tmp = new Float64Array(H * Ws * 3);
+  const done = new Map<number, number>();
+  for (let t = 0; t < frameIndices.length; t++) {
+    const f = frameIndices[t]!;
+    const prev = done.get(f);
+    if (prev !== undefined) {
+      out.copyWithin(t * 3 * plane, prev * 3 * plane, (prev + 1) * 3 * plane);
+      continue;
+    }
+    done.set(f, t);
+    const base = f * Hs * Ws * 3;
+    tmp.fill(0);
+    for (let y = 0; y < H; y++) {
+      const row = y * Ws * 3;
+      for (let k = wy.start[y]!; k < wy.start[y + 1]!; k++) {
+        const w = wy.weight[k]!;
+        const src = base + wy.index[k]! * Ws * 3;
+        for (let i = 0; i < Ws * 3; i++) tmp[row + i] = tmp[row + i]! + w * rgb[src + i]!;
+      }
+    }
+    const o = t * 3 * plane;
+    for (let c = 0; c < 3; c++) {
+      const a = nrm.scale / nrm.std[c]!;
+      const b = nrm.mean[c]! / nrm.std[c]!;
+      for (let y = 0; y < H; y++) {
+        const row = y * Ws * 3;
+        for (let x = 0; x < W; x++) {
+          let s = 0;
+          for (let k = wx.start[x]!; k < wx.start[x + 1]!; k++) s += wx.weight[k]! * tmp[row + wx.index[k]! * 3 + c]!;
+          out[o + c * plane + y * W + x] = s * a - b;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Extracts the query patches: for query `q`, the `p x p` RGB patch of the normalised frame
+ * `tSrc[q]` around `(u (W - 1), v (H - 1))`, bilinear, border-clamped, flattened `(c, row, col)`.
+ *
+ * @param out - receives `count * 3 * p * p` floats
+ * @param video - normalised frames `[T][3][H][W]` (the encoder input)
+ * @param options - frame size, patch size, and the queries `u`, `v`, `tSrc` read from `offset` for `count`
+ * @returns `out`
+ */
+export function extractPatches(
+  out: Float32Array,
+  video: Float32Array,
+  options: {
+    width: number;
+    height: number;
+    size: number;
+    u: ArrayLike<number>;
+    v: ArrayLike<number>;
+    tSrc: ArrayLike<number>;
+    offset: number;
+    count: number;
+  },
+): Float32Array {
+  const { width: W, height: H, size: p, u, v, tSrc, offset, count } = options;
+  const plane = H * W;
+  const half = (p - 1) / 2;
+  const x0 = new Int32Array(p), x1 = new Int32Array(p), fx = new Float64Array(p);
+  const y0 = new Int32Array(p), y1 = new Int32Array(p), fy = new Float64Array(p);
+  const axis = (c: number, n: number, i0: Int32Array, i1: Int32Array, f: Float64Array): void => {
+    for (let k = 0; k < p; k++) {
+      const x = Math.min(Math.max(c + k - half, 0), n - 1);
+      const a = Math.min(Math.floor(x), Math.max(n - 2, 0));
+      i0[k] = a;
+      i1[k] = Math.min(a + 1, n - 1);
+      f[k] = x - a;
+    }
+  };
+  const pp = p * p;
+  for (let q = 0; q < count; q++) {
+    const j = offset + q;
+    // float32 coordinates, as training computes them
+    axis(Math.fround(Math.fround(u[j]!) * (W - 1)), W, x0, x1, fx);
+    axis(Math.fround(Math.fround(v[j]!) * (H - 1)), H, y0, y1, fy);
+    const frame = tSrc[j]! * 3 * plane;
+    const o = q * 3 * pp;
+    for (let c = 0; c < 3; c++) {
+      const img = frame + c * plane;
+      for (let r = 0; r < p; r++) {
+        const wy = fy[r]!;
+        const ra = img + y0[r]! * W;
+        const rb = img + y1[r]! * W;
+        for (let k = 0; k < p; k++) {
+          const wx = fx[k]!;
+          const a = video[ra + x0[k]!]! * (1 - wx) + video[ra + x1[k]!]! * wx;
+          const b = video[rb + x0[k]!]! * (1 - wx) + video[rb + x1[k]!]! * wx;
+          out[o + c * pp + r * p + k] = a * (1 - wy) + b * wy;
+        }
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,181 @@
+/**
+ * Query tuples `(u, v, tSrc, tTgt, tCam)` as struct-of-arrays typed arrays, builders for the
+ * common tasks, and range checks.
+ *
+ * A query asks: where, at time `tTgt`, is the surface point seen at `(u, v)` in frame `tSrc`,
+ * expressed in the camera of frame `tCam`? `u = x / (W - 1)`, `v = y / (H - 1)` in [0, 1]; frames
+ * are 0-based indices into the encoded clip (the model's `T` frames).
+ *
+ * @module
+ */
+import { InvalidQueryError, describeValue } from './errors.js';
+
+/** A batch of queries, struct-of-arrays; all five arrays have the same length. */
+export interface QueryBatch {
+  /** Horizontal image coordinate in [0, 1] (`x / (W - 1)`). */
+  u: Float32Array;
+  /** Vertical image coordinate in [0, 1] (`y / (H - 1)`). */
+  v: Float32Array;
+  /** Frame the point is seen in. */
+  tSrc: Int32Array;
+  /** Frame at which its position is asked. */
+  tTgt: Int32Array;
+  /** Frame whose camera the 3D answer is expressed in. */
+  tCam: Int32Array;
+}
+
+/** Any array-likes accepted by {@link toQueryBatch} (numbers, typed arrays). */
+export interface QueryInput {
+  u: ArrayLike<number>;
+  v: ArrayLike<number>;
+  tSrc: ArrayLike<number>;
+  tTgt: ArrayLike<number>;
+  tCam: ArrayLike<number>;
+}
+
+/** Allocates an empty batch of `count` queries. */
+export function createQueryBatch(count: number): QueryBatch {
+  return { u: new Float32Array(count), v: new Float32Array(count), tSrc: new Int32Array(count), tTgt: new Int32Array(count), tCam: new Int32Array(count) };
+}
+
+/** Number of queries in a batch. */
+export function queryCount(q: QueryInput): number {
+  return q.u.length;
+}
+
+/**
+ * Checks `input` against a clip of `frames` frames and returns it as a {@link QueryBatch}
+ * (the same arrays when they already have the right types, else copies).
+ *
+ * @param input - the queries
+ * @param frames - frames of the encoded clip (T)
+ * @param fn - caller name for messages
+ * @throws TypeError when a field is missing or not array-like; {@link InvalidQueryError} for
+ *   different lengths, `u`/`v` outside [0, 1] or NaN, a frame that is not an integer in `[0, frames - 1]`
+ */
+export function toQueryBatch(input: QueryInput, frames: number, fn = 'query'): QueryBatch {
+  if (typeof input !== 'object' || input === null) {
+    throw new TypeError(`${fn}: queries (${describeValue(input)}) must be an object { u, v, tSrc, tTgt, tCam } of arrays`);
+  }
+  const keys = ['u', 'v', 'tSrc', 'tTgt', 'tCam'] as const;
+  for (const k of keys) {
+    const a = (input as unknown as Record<string, unknown>)[k];
+    if (a === null || typeof a !== 'object' || typeof (a as ArrayLike<number>).length !== 'number') {
+      throw new TypeError(`${fn}: queries.${k} (${describeValue(a)}) must be an array or typed array`);
+    }
+  }
+  const n = input.u.length;
+  for (const k of keys) {
+    if (input[k].length !== n) {
+      throw new InvalidQueryError(`${fn}: queries.${k}.length (${input[k].length}) must equal queries.u.length (${n})`);
+    }
+  }
+  const u = input.u instanceof Float32Array ? input.u : Float32Array.from(input.u);
+  const v = input.v instanceof Float32Array ? input.v : Float32Array.from(input.v);
+  for (const [name, a] of [['u', u], ['v', v]] as const) {
+    for (let i = 0; i < n; i++) {
+      const x = a[i]!;
+      if (!(x >= 0 && x <= 1)) {
+        throw new InvalidQueryError(`${fn}: queries.${name}[${i}] (${x}) must be in [0, 1] (${name} = ${name === 'u' ? 'x / (width - 1)' : 'y / (height - 1)'})`);
+      }
+    }
+  }
+  const times = keys.slice(2).map((k) => {
+    const src = input[k];
+    for (let i = 0; i < n; i++) {
+      const t = src[i]!;
+      if (!Number.isInteger(t) || t < 0 || t >= frames) {
+        throw new InvalidQueryError(`${fn}: queries.${k}[${i}] (${t}) must be an integer frame index in [0, ${frames - 1}] (the clip has ${frames} frames)`);
+      }
+    }
+    return src instanceof Int32Array ? src : Int32Array.from(src);
+  }) as [Int32Array, Int32Array, Int32Array];
+  return { u, v, tSrc: times[0], tTgt: times[1], tCam: times[2] };
+}
+
+/**
+ * The `(u, v)` of a `width x height` pixel grid, row-major, pixel centres at the ends
+ * (`u = x / (width - 1)`; a size of 1 gives 0).
+ * @returns new `u`, `v` arrays of `width * height`
+ */
+export function gridUv(width: number, height: number): { u: Float32Array; v: Float32Array } {
+  const u = new Float32Array(width * height);
+  const v = new Float32Array(width * height);
+  const sx = Math.max(width - 1, 1);
+  const sy = Math.max(height - 1, 1);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      u[y * width + x] = x / sx;
+      v[y * width + x] = y / sy;
+    }
+  }
+  return { u, v };
+}
+
+/**
+ * Grid queries: for each `frames[i]`, a `width x height` grid with `tSrc = tTgt = frames[i]` and
+ * `tCam = frames[i]` (`camera: 'own'`) or a fixed camera frame.
+ * @returns a new batch of `frames.length * width * height` queries, frame-major then row-major
+ */
+export function gridQueries(options: { frames: ArrayLike<number>; width: number; height: number; camera?: 'own' | number }): QueryBatch {
+  const { frames, width, height } = options;
+  const { u, v } = gridUv(width, height);
+  const n = width * height;
+  const q = createQueryBatch(frames.length * n);
+  for (let i = 0; i < frames.length; i++) {
+    const f = frames[i]!;
+    const cam = options.camera === undefined || options.camera === 'own' ? f : options.camera;
+    q.u.set(u, i * n);
+    q.v.set(v, i * n);
+    q.tSrc.fill(f, i * n, (i + 1) * n);
+    q.tTgt.fill(f, i * n, (i + 1) * n);
+    q.tCam.fill(cam, i * n, (i + 1) * n);
+  }
+  return q;
+}
+
+/** Points to track: `u`, `v` in [0, 1] seen in frame `frame` (model frame index), one entry per point. */
+export interface TrackPoints {
+  u: ArrayLike<number>;
+  v: ArrayLike<number>;
+  frame: ArrayLike<number>;
+}
+
+/**
+ * Track queries: every point at every frame `0 .. frames-1`, frame-major (`index = t * points + i`),
+ * with `tCam = t` (`'camera'`) or a fixed reference frame (`'world'`).
+ * @returns a new batch of `frames * points` queries
+ */
+export function trackQueries(points: TrackPoints, options: { frames: number; camera: 'own' | number }): QueryBatch {
+  const n = points.u.length;
+  const T = options.frames;
+  const q = createQueryBatch(T * n);
+  for (let t = 0; t < T; t++) {
+    const cam = options.camera === 'own' ? t : options.camera;
+    for (let i = 0; i < n; i++) {
+      const j = t * n + i;
+      q.u[j] = points.u[i]!;
+      q.v[j] = points.v[i]!;
+      q.tSrc[j] = points.frame[i]!;
+      q.tTgt[j] = t;
+      q.tCam[j] = cam;
+    }
+  }
+  return q;
+}
+
+/** Concatenates batches into one new batch. */
+export function concatQueries(batches: readonly QueryBatch[]): QueryBatch {
+  const n = batches.reduce((s, b) => s + b.u.length, 0);
+  const out = createQueryBatch(n);
+  let o = 0;
+  for (const b of batches) {
+    out.u.set(b.u, o);
+    out.v.set(b.v, o);
+    out.tSrc.set(b.tSrc, o);
+    out.tTgt.set(b.tTgt, o);
+    out.tCam.set(b.tCam, o);
+    o += b.u.length;
+  }
+  return out;
+}

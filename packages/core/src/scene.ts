@@ -1,0 +1,440 @@
+/**
+ * A `Scene` is one encoded video: the encoder's memory plus what the decoder needs. Every output
+ * is a batch of queries against that memory, answered in chunks (queries never attend to each
+ * other, so the chunk size never changes an answer).
+ *
+ * Frames are the model's T frames, `0 .. frames-1`; `sourceIndices[k]` is the source frame behind
+ * model frame `k`. Intrinsics are in pixels of the source video; poses are camera-to-world
+ * `mat4` (column-major `Float32Array(16)`) with the world = the camera of model frame 0; 3D
+ * outputs are up to one scale per clip.
+ *
+ * @module
+ */
+import { umeyama, type Intrinsics } from '@d4rt/geometry';
+import type { Tensor } from './backend.js';
+import { InvalidQueryError, SceneDisposedError, describeValue } from './errors.js';
+import { createQueryResult, decodeChunk, type QueryResult } from './heads.js';
+import type { D4rtModel, EncoderInput } from './model.js';
+import { extractPatches } from './preprocess.js';
+import { throwIfAborted, type AbortSignalLike, type ProgressCallback } from './progress.js';
+import { concatQueries, gridQueries, gridUv, toQueryBatch, trackQueries, type QueryBatch, type QueryInput, type TrackPoints } from './queries.js';
+import type { VideoFrames } from './video.js';
+
+/** Default number of queries per decoder run. */
+export const DEFAULT_CHUNK_SIZE = 4096;
+
+/** Options shared by every query-running method. */
+export interface QueryOptions {
+  /** Queries per decoder run (integer >= 1; default {@link DEFAULT_CHUNK_SIZE}). Answers do not depend on it. */
+  chunkSize?: number;
+  /** Progress (`stage: 'query'`, in queries). */
+  onProgress?: ProgressCallback;
+  /** Aborts between chunks. */
+  signal?: AbortSignalLike;
+}
+
+/** Options of {@link Scene.depth}. */
+export interface DepthOptions extends QueryOptions {
+  /** Model frames to compute (default all, `0 .. frames-1`). */
+  frames?: ArrayLike<number>;
+  /** Output width in pixels (default the model's input width). Any size works: each pixel is a query. */
+  width?: number;
+  /** Output height in pixels (default the model's input height). */
+  height?: number;
+}
+
+/** Depth maps: `data[(i * height + y) * width + x]` is the depth of pixel (x, y) of frame `frameIndices[i]`. */
+export interface DepthMaps {
+  /** Depths along the optical axis (z), up to the clip's scale; `frames * height * width`, row-major. */
+  data: Float32Array;
+  /** The model's confidence per pixel, same layout. */
+  confidence: Float32Array;
+  /** Number of maps. */
+  frames: number;
+  width: number;
+  height: number;
+  /** Model frame of each map. */
+  frameIndices: Int32Array;
+}
+
+/** Options of {@link Scene.track}. */
+export interface TrackOptions extends QueryOptions {
+  /**
+   * `'camera'` (default): each frame's position in that frame's camera (`tCam = tTgt`).
+   * `'world'`: all frames in the camera of `referenceFrame` (`tCam` fixed).
+   */
+  frame?: 'camera' | 'world';
+  /** Model frame whose camera is the world for `frame: 'world'` (default 0). */
+  referenceFrame?: number;
+}
+
+/** Tracks of `points` points over `frames` frames, frame-major: entry `t * points + i` is point `i` at frame `t`. */
+export interface Tracks {
+  frames: number;
+  points: number;
+  /** Which camera `xyz` is in. */
+  frame: 'camera' | 'world';
+  /** 2D position `(u, v)` in [0, 1] in each frame, interleaved (`frames * points * 2`). */
+  uv: Float32Array;
+  /** 3D position, interleaved (`frames * points * 3`). */
+  xyz: Float32Array;
+  /** Visibility probability (`frames * points`). */
+  visibility: Float32Array;
+  /** 1 where `visibility > 0.5` (`frames * points`). */
+  visible: Uint8Array;
+  /** Confidence of the 3D answer (`frames * points`). */
+  confidence: Float32Array;
+}
+
+/** Options of {@link Scene.cameras}. */
+export interface CamerasOptions extends QueryOptions {
+  /** Side of the query grid per frame for the pose fit (default 16, as training's evaluation). */
+  poseGrid?: number;
+  /** Side of the query grid per frame for the focal length (default 24). */
+  focalGrid?: number;
+}
+
+/** Cameras of the model frames. */
+export interface Cameras {
+  frames: number;
+  /** Per frame, in pixels of the source video; the principal point is the image centre. */
+  intrinsics: Intrinsics[];
+  /** Per frame, camera-to-world (`mat4`, column-major); the world is the camera of frame 0. NaN-filled where the fit was degenerate. */
+  cameraToWorld: Float32Array[];
+  /** Source video size the intrinsics refer to. */
+  width: number;
+  height: number;
+}
+
+/** Options of {@link Scene.pointCloud}. */
+export interface PointCloudOptions extends QueryOptions {
+  /** Model frames to include (default all). */
+  frames?: ArrayLike<number>;
+  /** Grid width per frame (default the model's input width). */
+  width?: number;
+  /** Grid height per frame (default the model's input height). */
+  height?: number;
+  /** Drop points whose confidence is below this (default 0: keep all). */
+  minConfidence?: number;
+}
+
+/** A world-frame point cloud (world = camera of model frame 0). */
+export interface PointCloud {
+  count: number;
+  /** Interleaved xyz (`count * 3`). */
+  positions: Float32Array;
+  /** RGB bytes from the source frames at each point's pixel (`count * 3`). */
+  colors: Uint8Array;
+  /** Confidence per point. */
+  confidence: Float32Array;
+  /** Model frame each point was seen in. */
+  frameIndex: Uint16Array;
+}
+
+function median(values: number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const s = values.slice().sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function checkSize(fn: string, name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 16384) {
+    throw new RangeError(`${fn}: options.${name} (${describeValue(value)}) must be an integer in [1, 16384]`);
+  }
+  return value;
+}
+
+/** An encoded video. Made by {@link D4rtModel.encode}; `dispose()` it when done. */
+export class Scene {
+  /** Number of model frames (T). */
+  readonly frames: number;
+  /** Source video width in pixels (intrinsics refer to it). */
+  readonly width: number;
+  /** Source video height in pixels. */
+  readonly height: number;
+  /** Source frame index of each model frame (a copy owned by the scene). */
+  readonly sourceIndices: Int32Array;
+  readonly #model: D4rtModel;
+  readonly #input: EncoderInput;
+  #memory: Tensor | null;
+  readonly #video: VideoFrames;
+
+  /** @internal Use {@link D4rtModel.encode}. */
+  constructor(model: D4rtModel, state: { input: EncoderInput; memory: Tensor; video: VideoFrames }) {
+    this.#model = model;
+    this.#input = state.input;
+    this.#memory = state.memory;
+    this.#video = state.video;
+    this.frames = model.manifest.clip.frames;
+    this.width = state.video.width;
+    this.height = state.video.height;
+    this.sourceIndices = state.input.sourceIndices;
+  }
+
+  /** The encoder's memory (`[1, tokens, channels]`), a view; for custom decoders and tests. */
+  get memory(): Tensor {
+    return this.#alive('memory');
+  }
+
+  #alive(fn: string): Tensor {
+    if (this.#memory === null) throw new SceneDisposedError(`Scene.${fn}: the scene was disposed`);
+    this.#model.assertAlive(`Scene.${fn}`);
+    return this.#memory;
+  }
+
+  /**
+   * The first model frame showing source frame `source`.
+   * @throws RangeError when no model frame came from it (the message names the nearest ones)
+   */
+  frameOfSource(source: number): number {
+    const k = this.sourceIndices.indexOf(source);
+    if (k >= 0) return k;
+    let best = 0;
+    for (let i = 1; i < this.frames; i++) if (Math.abs(this.sourceIndices[i]! - source) < Math.abs(this.sourceIndices[best]! - source)) best = i;
+    throw new RangeError(
+      `Scene.frameOfSource: source frame ${describeValue(source)} is not one of the model's frames; the nearest is source frame ${this.sourceIndices[best]} (model frame ${best})`,
+    );
+  }
+
+  /**
+   * Answers raw query tuples `(u, v, tSrc, tTgt, tCam)`.
+   * @param queries - struct-of-arrays queries (typed arrays are used without copying when their types match)
+   * @param options - `chunkSize`, `onProgress`, `signal`
+   * @returns a new {@link QueryResult}
+   * @throws {@link InvalidQueryError} for out-of-range queries (nothing is run); {@link SceneDisposedError}
+   */
+  async query(queries: QueryInput, options: QueryOptions = {}): Promise<QueryResult> {
+    const memory = this.#alive('query');
+    const q = toQueryBatch(queries, this.frames, 'Scene.query');
+    return this.#run(memory, q, options);
+  }
+
+  async #run(memory: Tensor, q: QueryBatch, options: QueryOptions): Promise<QueryResult> {
+    const chunk = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    if (!Number.isInteger(chunk) || chunk < 1) {
+      throw new RangeError(`Scene.query: options.chunkSize (${describeValue(chunk)}) must be an integer >= 1`);
+    }
+    const manifest = this.#model.manifest;
+    const { height: H, width: W } = manifest.clip;
+    const p = manifest.patch.size;
+    const uvHead = manifest.decoder.outputs.uv;
+    const head = { bins: uvHead.bins!, window: uvHead.window!, range: uvHead.range! };
+    const n = q.u.length;
+    const out = createQueryResult(n);
+    const { onProgress, signal } = options;
+    onProgress?.({ stage: 'query', done: 0, total: n });
+    // onnxruntime computes a single query with its matrix-vector kernels, which round differently
+    // from the matrix-matrix path used for two or more; a lone query is therefore run twice in one
+    // batch, so that every answer is bit-identical whatever the chunking.
+    const cap = Math.max(Math.min(chunk, n), 2);
+    const coords = new Float32Array(cap * 2);
+    const times = new BigInt64Array(cap * 3);
+    const patches = new Float32Array(cap * 3 * p * p);
+    for (let start = 0; start < n; start += chunk) {
+      throwIfAborted(signal, 'Scene.query');
+      this.#alive('query');
+      const c = Math.min(chunk, n - start);
+      for (let i = 0; i < c; i++) {
+        const j = start + i;
+        coords[2 * i] = q.u[j]!;
+        coords[2 * i + 1] = q.v[j]!;
+        times[3 * i] = BigInt(q.tSrc[j]!);
+        times[3 * i + 1] = BigInt(q.tTgt[j]!);
+        times[3 * i + 2] = BigInt(q.tCam[j]!);
+      }
+      extractPatches(patches, this.#input.video, { width: W, height: H, size: p, u: q.u, v: q.v, tSrc: q.tSrc, offset: start, count: c });
+      const r = Math.max(c, 2);
+      if (c === 1) {
+        coords.copyWithin(2, 0, 2);
+        times.copyWithin(3, 0, 3);
+        patches.copyWithin(3 * p * p, 0, 3 * p * p);
+      }
+      const same = r === cap;
+      const raw = await this.#model.decoderSession.run({
+        memory,
+        coords: { type: 'float32', data: same ? coords : coords.subarray(0, r * 2), dims: [1, r, 2] },
+        times: { type: 'int64', data: same ? times : times.subarray(0, r * 3), dims: [1, r, 3] },
+        patches: { type: 'float32', data: same ? patches : patches.subarray(0, r * 3 * p * p), dims: [1, r, 3 * p * p] },
+      });
+      const bins = head.bins;
+      decodeChunk(out, start, {
+        xyz: (raw.xyz!.data as Float32Array).subarray(0, c * 3),
+        uv: (raw.uv!.data as Float32Array).subarray(0, c * 2 * bins),
+        visibility: (raw.visibility!.data as Float32Array).subarray(0, c),
+        confidence: (raw.confidence!.data as Float32Array).subarray(0, c),
+      }, head);
+      onProgress?.({ stage: 'query', done: start + c, total: n });
+    }
+    return out;
+  }
+
+  #frames(fn: string, frames: ArrayLike<number> | undefined): Int32Array {
+    if (frames === undefined) return Int32Array.from({ length: this.frames }, (_, i) => i);
+    if (typeof frames !== 'object' || frames === null || typeof frames.length !== 'number') {
+      throw new TypeError(`${fn}: options.frames (${describeValue(frames)}) must be an array of model frame indices`);
+    }
+    const out = Int32Array.from(frames);
+    for (let i = 0; i < frames.length; i++) {
+      const f = frames[i]!;
+      if (!Number.isInteger(f) || f < 0 || f >= this.frames) {
+        throw new InvalidQueryError(`${fn}: options.frames[${i}] (${f}) must be an integer frame index in [0, ${this.frames - 1}]`);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Depth maps: for each frame, a pixel grid of queries with `tSrc = tTgt = tCam` (keeps `z`).
+   * @param options - `frames` (default all), `width` x `height` (default the model's input size; any size), chunking and progress
+   * @returns new {@link DepthMaps}
+   */
+  async depth(options: DepthOptions = {}): Promise<DepthMaps> {
+    const memory = this.#alive('depth');
+    const frames = this.#frames('Scene.depth', options.frames);
+    const width = options.width === undefined ? this.#model.manifest.clip.width : checkSize('Scene.depth', 'width', options.width);
+    const height = options.height === undefined ? this.#model.manifest.clip.height : checkSize('Scene.depth', 'height', options.height);
+    const q = gridQueries({ frames, width, height, camera: 'own' });
+    const r = await this.#run(memory, q, options);
+    const data = new Float32Array(r.count);
+    for (let i = 0; i < r.count; i++) data[i] = r.xyz[3 * i + 2]!;
+    return { data, confidence: r.confidence, frames: frames.length, width, height, frameIndices: frames };
+  }
+
+  /**
+   * Tracks points through every model frame.
+   * @param points - `u`, `v` in [0, 1] and the model `frame` each point is seen in
+   * @param options - `frame: 'camera' | 'world'`, `referenceFrame`, chunking and progress
+   * @returns new {@link Tracks}
+   * @throws {@link InvalidQueryError} for points out of range
+   */
+  async track(points: TrackPoints, options: TrackOptions = {}): Promise<Tracks> {
+    const memory = this.#alive('track');
+    if (typeof points !== 'object' || points === null) {
+      throw new TypeError(`Scene.track: points (${describeValue(points)}) must be an object { u, v, frame } of arrays`);
+    }
+    const mode = options.frame ?? 'camera';
+    if (mode !== 'camera' && mode !== 'world') {
+      throw new RangeError(`Scene.track: options.frame (${describeValue(mode)}) must be 'camera' or 'world'`);
+    }
+    const ref = options.referenceFrame ?? 0;
+    if (!Number.isInteger(ref) || ref < 0 || ref >= this.frames) {
+      throw new InvalidQueryError(`Scene.track: options.referenceFrame (${describeValue(ref)}) must be an integer frame index in [0, ${this.frames - 1}]`);
+    }
+    // check the points once (as a batch with tTgt = tCam = their own frame), then expand
+    toQueryBatch({ u: points.u, v: points.v, tSrc: points.frame, tTgt: points.frame, tCam: points.frame }, this.frames, 'Scene.track');
+    const q = trackQueries(points, { frames: this.frames, camera: mode === 'camera' ? 'own' : ref });
+    const r = await this.#run(memory, q, options);
+    const visible = new Uint8Array(r.count);
+    for (let i = 0; i < r.count; i++) visible[i] = r.visibility[i]! > 0.5 ? 1 : 0;
+    return { frames: this.frames, points: points.u.length, frame: mode, uv: r.uv, xyz: r.xyz, visibility: r.visibility, visible, confidence: r.confidence };
+  }
+
+  /**
+   * Cameras of every model frame. Focal length of frame `k`: the median over a grid of
+   * `z (x_px - cx) / x` (and likewise for y) of depth queries `(k, k, k)`, using grid points more
+   * than 10 % of the image size from the centre; the principal point is the image centre. Pose of
+   * frame `k`: the confidence-weighted rigid Umeyama fit mapping a grid seen in camera `k`
+   * (`tCam = k`) onto the same grid seen in camera 0 (`tCam = 0`), which is camera-to-world.
+   * @returns new {@link Cameras}
+   */
+  async cameras(options: CamerasOptions = {}): Promise<Cameras> {
+    const memory = this.#alive('cameras');
+    const pg = options.poseGrid === undefined ? 16 : checkSize('Scene.cameras', 'poseGrid', options.poseGrid);
+    const fg = options.focalGrid === undefined ? 24 : checkSize('Scene.cameras', 'focalGrid', options.focalGrid);
+    const T = this.frames;
+    const all = Int32Array.from({ length: T }, (_, i) => i);
+    const batch = concatQueries([
+      gridQueries({ frames: all, width: fg, height: fg, camera: 'own' }),
+      gridQueries({ frames: all, width: pg, height: pg, camera: 'own' }),
+      gridQueries({ frames: all, width: pg, height: pg, camera: 0 }),
+    ]);
+    const r = await this.#run(memory, batch, options);
+    const Ws = this.width, Hs = this.height;
+    const cx = (Ws - 1) / 2, cy = (Hs - 1) / 2;
+    const fgrid = gridUv(fg, fg);
+    const nf = fg * fg, np = pg * pg;
+    const intrinsics: Intrinsics[] = [];
+    const cameraToWorld: Float32Array[] = [];
+    const src = new Float64Array(np * 3), dst = new Float64Array(np * 3), w = new Float64Array(np);
+    for (let k = 0; k < T; k++) {
+      const fxs: number[] = [], fys: number[] = [];
+      for (let i = 0; i < nf; i++) {
+        const j = k * nf + i;
+        const x = r.xyz[3 * j]!, y = r.xyz[3 * j + 1]!, z = r.xyz[3 * j + 2]!;
+        const xp = fgrid.u[i]! * (Ws - 1) - cx;
+        const yp = fgrid.v[i]! * (Hs - 1) - cy;
+        if (Math.abs(xp) > 0.1 * Ws) fxs.push((z * xp) / x);
+        if (Math.abs(yp) > 0.1 * Hs) fys.push((z * yp) / y);
+      }
+      intrinsics.push({ fx: median(fxs), fy: median(fys), cx, cy });
+      const a0 = T * nf + k * np;
+      const b0 = T * nf + T * np + k * np;
+      for (let i = 0; i < np; i++) {
+        for (let c = 0; c < 3; c++) {
+          src[3 * i + c] = r.xyz[3 * (a0 + i) + c]!;
+          dst[3 * i + c] = r.xyz[3 * (b0 + i) + c]!;
+        }
+        w[i] = r.confidence[a0 + i]! * r.confidence[b0 + i]!;
+      }
+      const fit = umeyama(src, dst, { kind: 'rigid', weights: w });
+      cameraToWorld.push(fit ? fit.matrix : new Float32Array(16).fill(Number.NaN));
+    }
+    return { frames: T, intrinsics, cameraToWorld, width: Ws, height: Hs };
+  }
+
+  /**
+   * A world-frame point cloud: pixel grids of the frames with `tTgt = tSrc` and `tCam = 0`,
+   * coloured from the source frames (nearest pixel).
+   * @returns a new {@link PointCloud}
+   */
+  async pointCloud(options: PointCloudOptions = {}): Promise<PointCloud> {
+    const memory = this.#alive('pointCloud');
+    const frames = this.#frames('Scene.pointCloud', options.frames);
+    const width = options.width === undefined ? this.#model.manifest.clip.width : checkSize('Scene.pointCloud', 'width', options.width);
+    const height = options.height === undefined ? this.#model.manifest.clip.height : checkSize('Scene.pointCloud', 'height', options.height);
+    const minConfidence = options.minConfidence ?? 0;
+    if (typeof minConfidence !== 'number' || !(minConfidence >= 0 && minConfidence <= 1)) {
+      throw new RangeError(`Scene.pointCloud: options.minConfidence (${describeValue(minConfidence)}) must be a number in [0, 1]`);
+    }
+    const q = gridQueries({ frames, width, height, camera: 0 });
+    const r = await this.#run(memory, q, options);
+    let count = 0;
+    for (let i = 0; i < r.count; i++) if (r.confidence[i]! >= minConfidence) count++;
+    const positions = new Float32Array(count * 3);
+    const colors = new Uint8Array(count * 3);
+    const confidence = new Float32Array(count);
+    const frameIndex = new Uint16Array(count);
+    const { width: Ws, height: Hs, data } = this.#video;
+    const held = this.#input.frameIndices;
+    const n = width * height;
+    let o = 0;
+    for (let i = 0; i < r.count; i++) {
+      if (r.confidence[i]! < minConfidence) continue;
+      const k = frames[Math.floor(i / n)]!;
+      const x = Math.round(q.u[i]! * (Ws - 1));
+      const y = Math.round(q.v[i]! * (Hs - 1));
+      const px = ((held[k]! * Hs + y) * Ws + x) * 3;
+      positions[3 * o] = r.xyz[3 * i]!;
+      positions[3 * o + 1] = r.xyz[3 * i + 1]!;
+      positions[3 * o + 2] = r.xyz[3 * i + 2]!;
+      colors[3 * o] = data[px]!;
+      colors[3 * o + 1] = data[px + 1]!;
+      colors[3 * o + 2] = data[px + 2]!;
+      confidence[o] = r.confidence[i]!;
+      frameIndex[o] = k;
+      o++;
+    }
+    return { count, positions, colors, confidence, frameIndex };
+  }
+
+  /** Whether {@link Scene.dispose} was called. */
+  get disposed(): boolean {
+    return this.#memory === null;
+  }
+
+  /** Releases the memory tensor; later calls throw {@link SceneDisposedError}. Safe to call twice. */
+  dispose(): void {
+    this.#memory = null;
+  }
+}

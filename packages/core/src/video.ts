@@ -1,0 +1,60 @@
+/**
+ * Video frames as the SDK passes them around: 8-bit RGB, frame-major, row-major, no padding.
+ *
+ * @module
+ */
+import { InvalidVideoError, describeValue } from './errors.js';
+
+/** A decoded video (or image sequence): `frames * height * width * 3` bytes of RGB. */
+export interface VideoFrames {
+  /** RGB bytes, frame-major then row-major (`data[((f * height + y) * width + x) * 3 + c]`). */
+  data: Uint8Array;
+  /** Number of frames held in `data` (>= 1). */
+  frames: number;
+  /** Width in pixels. */
+  width: number;
+  /** Height in pixels. */
+  height: number;
+  /** Frames per second of the source, when known. */
+  fps?: number;
+  /**
+   * When only some frames of a longer source were decoded: the source index of each frame in
+   * `data` (length `frames`), and `sourceFrames` the source's frame count. Absent = all frames.
+   */
+  sourceIndices?: Int32Array;
+  /** Frame count of the source when `sourceIndices` is set. */
+  sourceFrames?: number;
+}
+
+/**
+ * Checks that `video` is a well-formed {@link VideoFrames}.
+ * @param fn - name of the calling function, for the message
+ * @param video - the value to check
+ * @throws TypeError when `video` is not an object with a `Uint8Array` `data`;
+ *   {@link InvalidVideoError} (`reason: 'bad-frames'`) for sizes that do not add up
+ */
+export function assertVideoFrames(fn: string, video: unknown): asserts video is VideoFrames {
+  if (typeof video !== 'object' || video === null) {
+    throw new TypeError(`${fn}: video (${describeValue(video)}) must be an object { data: Uint8Array, frames, width, height }`);
+  }
+  const v = video as Partial<VideoFrames>;
+  if (!(v.data instanceof Uint8Array)) {
+    throw new TypeError(`${fn}: video.data (${describeValue(v.data)}) must be a Uint8Array of RGB bytes`);
+  }
+  for (const key of ['frames', 'width', 'height'] as const) {
+    const n = v[key];
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
+      throw new InvalidVideoError('bad-frames', `${fn}: video.${key} (${describeValue(n)}) must be an integer >= 1`);
+    }
+  }
+  const expected = v.frames! * v.height! * v.width! * 3;
+  if (v.data.length !== expected) {
+    throw new InvalidVideoError(
+      'bad-frames',
+      `${fn}: video.data.length (${v.data.length}) must equal frames * height * width * 3 = ${v.frames} * ${v.height} * ${v.width} * 3 = ${expected}`,
+    );
+  }
+  if (v.sourceIndices !== undefined && v.sourceIndices.length !== v.frames) {
+    throw new InvalidVideoError('bad-frames', `${fn}: video.sourceIndices.length (${v.sourceIndices.length}) must equal video.frames (${v.frames})`);
+  }
+}

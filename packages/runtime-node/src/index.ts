@@ -1,0 +1,12 @@
+/**
+ * `@d4rt/runtime-node`: run D4RT models in Node. The onnxruntime-node backend, model loading (the
+ * embedded reference model or a folder), video and image reading (ffmpeg, sharp), writers, and
+ * readers for ground-truth datasets. Re-exports `@d4rt/core`, so one import serves a Node app.
+ *
+ * @packageDocumentation
+ */
+export * from '@d4rt/core';
+export { createOnnxBackend, hasCudaProvider, resolveDevice } from './onnx-backend.js';
+export type { NodeDevice, OnnxBackendOptions } from './onnx-backend.js';
+export { embeddedModelPath, loadModel } from './load-model.js';
+export type { LoadModelOptions } from './load-model.js';

@@ -1,0 +1,83 @@
+/**
+ * Loading a `d4rt-model/1` folder (or the embedded reference model) into a ready `D4rtModel`.
+ *
+ * @module
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { D4rtModel, ModelLoadError, createSessionsWithFallback, parseManifest, type ProgressCallback } from '@d4rt/core';
+import { createOnnxBackend, resolveDevice, type NodeDevice } from './onnx-backend.js';
+
+/** Options of {@link loadModel}. */
+export interface LoadModelOptions {
+  /** `'auto'` (default), `'cpu'` or `'cuda'`; see {@link resolveDevice}. */
+  device?: NodeDevice;
+  /** Threads per operator (default: onnxruntime's choice). */
+  threads?: number;
+  /** Progress of the stage `'read'` (files read, of 3). */
+  onProgress?: ProgressCallback;
+}
+
+/** Folder of the embedded reference model `d4rt-tiny` (inside `@d4rt/models`). */
+export function embeddedModelPath(): string {
+  const require = createRequire(import.meta.url);
+  return dirname(require.resolve('@d4rt/models/d4rt-tiny/manifest.json'));
+}
+
+async function readModelFile(folder: string, name: string, what: string): Promise<Buffer> {
+  const path = join(folder, name);
+  try {
+    return await readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a folder' : `cannot be read (${code ?? String(error)})`;
+    throw new ModelLoadError(`loadModel: ${what} '${path}' ${why}; a d4rt-model/1 folder holds manifest.json, encoder.onnx and decoder.onnx`, { cause: error });
+  }
+}
+
+/**
+ * Loads a model folder (`manifest.json`, `encoder.onnx`, `decoder.onnx`), or the embedded
+ * reference model `d4rt-tiny` when `folder` is omitted, and checks the graphs against the manifest.
+ *
+ * @param folder - path of a `d4rt-model/1` folder; default the embedded model
+ * @param options - `device`, `threads`, `onProgress`
+ * @returns a ready model; `dispose()` it when done
+ * @throws {@link ModelLoadError} for a missing folder or file or unreadable JSON;
+ *   {@link UnsupportedModelError} for a manifest of another format or graphs that do not match it;
+ *   {@link BackendUnavailableError} when no device could load the graphs (each cause listed)
+ */
+export async function loadModel(folder?: string, options: LoadModelOptions = {}): Promise<D4rtModel> {
+  if (folder !== undefined && (typeof folder !== 'string' || folder.length === 0)) {
+    throw new TypeError(`loadModel: folder (${typeof folder === 'string' ? '""' : typeof folder}) must be a path string, or omitted for the embedded model`);
+  }
+  const dir = resolve(folder ?? embeddedModelPath());
+  const st = await stat(dir).catch(() => null);
+  if (st === null) throw new ModelLoadError(`loadModel: model folder '${dir}' does not exist`);
+  if (!st.isDirectory()) throw new ModelLoadError(`loadModel: '${dir}' is not a folder; pass the folder that holds manifest.json`);
+  const { onProgress } = options;
+  onProgress?.({ stage: 'read', done: 0, total: 3 });
+  const text = (await readModelFile(dir, 'manifest.json', 'manifest')).toString('utf8');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ModelLoadError(`loadModel: '${join(dir, 'manifest.json')}' is not valid JSON (${(error as Error).message})`, { cause: error });
+  }
+  const manifest = parseManifest(json);
+  onProgress?.({ stage: 'read', done: 1, total: 3 });
+  const encoderBytes = await readModelFile(dir, manifest.files.encoder, 'encoder graph');
+  onProgress?.({ stage: 'read', done: 2, total: 3 });
+  const decoderBytes = await readModelFile(dir, manifest.files.decoder, 'decoder graph');
+  onProgress?.({ stage: 'read', done: 3, total: 3 });
+  const backends = resolveDevice(options.device ?? 'auto').map((device) =>
+    createOnnxBackend({ device, ...(options.threads !== undefined && { intraOpThreads: options.threads }) }),
+  );
+  const { backend, sessions } = await createSessionsWithFallback(backends, [encoderBytes, decoderBytes]);
+  try {
+    return await D4rtModel.create({ manifest, encoder: sessions[0]!, decoder: sessions[1]!, backend: backend.name });
+  } catch (error) {
+    await Promise.allSettled(sessions.map((s) => s.dispose()));
+    throw error;
+  }
+}
