@@ -79,11 +79,19 @@ class Predictor:
         return float(fx), float(fy)
 
     def poses(self, src_frames, g: int = 16) -> np.ndarray:
-        """Camera-to-world [len, 4, 4] with the world = camera of the first model frame."""
+        """Camera-to-world [len, 4, 4] of source frames (each mapped to its first model frame with
+        :meth:`k`), with the world = camera of the first model frame."""
+        return self.poses_model([self.k(f) for f in src_frames], g)
+
+    def poses_model(self, model_frames, g: int = 16) -> np.ndarray:
+        """Camera-to-world [len, 4, 4] of model frames (indices 0 .. T-1), world = camera of model
+        frame 0: per frame k, a confidence-weighted rigid fit from the g x g grid's points in camera k
+        (tSrc = tTgt = tCam = k) to the same points in camera 0 (tCam = 0), weights = product of the
+        two confidences."""
         u, v = self.grid(g, g)
         out = []
-        for f in src_frames:
-            k = self.k(f)
+        for k in model_frames:
+            k = int(k)
             a = self.query(u, v, k, k, k)
             b = self.query(u, v, k, k, 0)
             w = a['confidence'] * b['confidence']

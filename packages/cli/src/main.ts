@@ -1,0 +1,60 @@
+/**
+ * The `d4rt` command line: dispatch, help, and exit codes (0 success, 1 the work failed with a
+ * named error, 2 a usage mistake). Errors print one line, never a stack (set `D4RT_DEBUG=1` for it).
+ *
+ * @module
+ */
+import { createRequire } from 'node:module';
+import { D4rtError } from '@d4rt/core';
+import { runBench } from './bench.js';
+import { isVideoCommand, runVideoCommand, videoCommandSummaries, type CommandResult } from './commands.js';
+import { runDemo, runEval } from './demo-eval.js';
+import { UsageError } from './options.js';
+
+const HELP = `d4rt: 4D scenes (depth, tracks, cameras, point clouds) from a monocular video.
+
+Usage:
+  d4rt demo                     run the embedded model on the bundled demo clip, print its metrics
+${videoCommandSummaries()}
+  d4rt eval <folder...>         metrics on fixture clips / datasets (--fixtures: the bundled ones)
+  d4rt bench                    speed: encoder, decoder, SDK overhead, PyTorch vs onnxruntime
+
+Run d4rt <command> --help for a command's options.`;
+
+function version(): string {
+  return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+}
+
+/**
+ * Runs the CLI on `argv` (without `node` and the script) and returns the exit code; output goes to
+ * stdout/stderr.
+ */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    let result: CommandResult;
+    if (command === undefined || command === '--help' || command === '-h' || command === 'help') result = { stdout: `${HELP}\n` };
+    else if (command === '--version' || command === '-v') result = { stdout: `${version()}\n` };
+    else if (command === 'demo') result = await runDemo(rest);
+    else if (command === 'eval') result = await runEval(rest);
+    else if (command === 'bench') result = await runBench(rest);
+    else if (isVideoCommand(command)) result = await runVideoCommand(command, rest);
+    else throw new UsageError(`d4rt: unknown command ${JSON.stringify(command)}; the commands are demo, depth, track, pose, recon, eval, bench (see d4rt --help)`);
+    process.stdout.write(result.stdout);
+    return 0;
+  } catch (error) {
+    process.stderr.write('\n');
+    if (process.env.D4RT_DEBUG) console.error(error);
+    if (error instanceof UsageError) {
+      process.stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof D4rtError) {
+      process.stderr.write(`d4rt: ${error.name}: ${error.message}\n`);
+      return 1;
+    }
+    const e = error as Error;
+    process.stderr.write(`d4rt: ${e?.name ?? 'Error'}: ${e?.message ?? String(error)}${process.env.D4RT_DEBUG ? '' : ' (set D4RT_DEBUG=1 for details)'}\n`);
+    return e instanceof TypeError || e instanceof RangeError ? 2 : 1;
+  }
+}
