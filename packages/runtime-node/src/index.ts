@@ -10,3 +10,4 @@ export { createOnnxBackend, hasCudaProvider, resolveDevice } from './onnx-backen
 export type { NodeDevice, OnnxBackendOptions } from './onnx-backend.js';
 export { embeddedModelPath, loadModel } from './load-model.js';
 export type { LoadModelOptions } from './load-model.js';
+export * from './io.js';
