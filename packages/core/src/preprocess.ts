@@ -163,13 +163,34 @@ export function extractPatches(
     }
   };
   const pp = p * p;
+  const tmp = new Float64Array(p + 1);
   for (let q = 0; q < count; q++) {
     const j = offset + q;
     // float32 coordinates, as training computes them
-    axis(Math.fround(Math.fround(u[j]!) * (W - 1)), W, x0, x1, fx);
-    axis(Math.fround(Math.fround(v[j]!) * (H - 1)), H, y0, y1, fy);
+    const cx = Math.fround(Math.fround(u[j]!) * (W - 1));
+    const cy = Math.fround(Math.fround(v[j]!) * (H - 1));
+    axis(cy, H, y0, y1, fy);
     const frame = tSrc[j]! * 3 * plane;
     const o = q * 3 * pp;
+    const left = cx - half;
+    const xa = Math.floor(left);
+    if (xa >= 0 && xa + p <= W - 1) {
+      // interior: the p columns share one fraction and read p + 1 consecutive pixels per row
+      const f = left - xa;
+      for (let c = 0; c < 3; c++) {
+        const img = frame + c * plane + xa;
+        for (let r = 0; r < p; r++) {
+          const wy = fy[r]!;
+          const ra = img + y0[r]! * W;
+          const rb = img + y1[r]! * W;
+          for (let k = 0; k <= p; k++) tmp[k] = video[ra + k]! * (1 - wy) + video[rb + k]! * wy;
+          const base = o + c * pp + r * p;
+          for (let k = 0; k < p; k++) out[base + k] = tmp[k]! * (1 - f) + tmp[k + 1]! * f;
+        }
+      }
+      continue;
+    }
+    axis(cx, W, x0, x1, fx);
     for (let c = 0; c < 3; c++) {
       const img = frame + c * plane;
       for (let r = 0; r < p; r++) {
