@@ -19,7 +19,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { extractPatches, type QueryBatch, type Scene, type Tensor } from '@d4rt/core';
+import { extractPatches, randomQueries, type Scene, type Tensor } from '@d4rt/core';
 import { loadModel, readVideo } from '@d4rt/runtime-node';
 import type { CommandResult } from './commands.js';
 import { fixturesPath } from './demo-eval.js';
@@ -31,23 +31,6 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-function randomQueries(n: number, frames: number, seed: number): QueryBatch {
-  let a = seed >>> 0;
-  const rnd = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const t = (): number => Math.floor(rnd() * frames);
-  return {
-    u: Float32Array.from({ length: n }, rnd),
-    v: Float32Array.from({ length: n }, rnd),
-    tSrc: Int32Array.from({ length: n }, t),
-    tTgt: Int32Array.from({ length: n }, t),
-    tCam: Int32Array.from({ length: n }, t),
-  };
-}
 
 async function timeRuns(warmup: number, runs: number, f: () => Promise<void>): Promise<number[]> {
   for (let i = 0; i < warmup; i++) await f();
@@ -126,7 +109,7 @@ the last line is one JSON object with every figure. Ratios are measured side by 
     figures.encodeE2eMs = median(encE2e);
     // decoder
     log('bench: decoder');
-    const q = randomQueries(Q, T, 1);
+    const q = randomQueries({ count: Q, frames: T, seed: 1 });
     const decOrt: number[] = [];
     const decE2e = await timeRuns(warmup, runs, async () => {
       const before = dec.totalMs;
@@ -140,7 +123,7 @@ the last line is one JSON object with every figure. Ratios are measured side by 
     log('bench: scene workload (encode, depth, cameras, tracks)');
     const ratios: number[] = [];
     const wall: number[] = [];
-    const pts = randomQueries(256, T, 2);
+    const pts = randomQueries({ count: 256, frames: T, seed: 2 });
     await timeRuns(1, Math.max(3, Math.ceil(runs / 2)), async () => {
       const before = ort();
       const t0 = performance.now();

@@ -179,3 +179,30 @@ export function concatQueries(batches: readonly QueryBatch[]): QueryBatch {
   }
   return out;
 }
+
+/**
+ * Uniformly random queries (deterministic by `seed`): `u`, `v` in [0, 1) and one random frame per
+ * query used as `tSrc`, `tTgt` and `tCam` alike. For benchmarks and tests.
+ * @returns a new batch of `count` queries
+ */
+export function randomQueries(options: { count: number; frames: number; seed?: number }): QueryBatch {
+  const { count, frames } = options;
+  let a = (options.seed ?? 1) >>> 0;
+  // mulberry32
+  const rnd = (): number => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const q = createQueryBatch(count);
+  for (let i = 0; i < count; i++) {
+    q.u[i] = rnd();
+    q.v[i] = rnd();
+    const t = Math.min(frames - 1, Math.floor(rnd() * frames));
+    q.tSrc[i] = t;
+    q.tTgt[i] = t;
+    q.tCam[i] = t;
+  }
+  return q;
+}

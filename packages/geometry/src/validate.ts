@@ -1,5 +1,7 @@
 /**
- * Argument checks shared by the public functions (internal: not re-exported from the index).
+ * Argument checks shared by the public functions. Not re-exported from the index; the other d4rt
+ * packages import them from the subpath `@d4rt/geometry/validate`, so every package's messages
+ * follow the same pattern.
  *
  * Every check throws `TypeError` for a value of the wrong type and `RangeError` for a value of the
  * right type but a bad size or value. Messages follow one pattern: `fn: argument (value) must ...`,

@@ -8,9 +8,9 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { D4rtModel, extractPatches, selectFrames, type VideoFrames } from '@d4rt/core';
+import { D4rtModel, extractPatches, randomQueries, selectFrames, type VideoFrames } from '@d4rt/core';
 import { loadModel } from '../src/index.js';
-import { FIXTURES, PYTHON, TRAINING, fixtureVideo, maxAbsDiff, mulberry32, pythonMissing, readF32 } from './helpers.js';
+import { FIXTURES, PYTHON, TRAINING, fixtureVideo, maxAbsDiff, pythonMissing, readF32 } from './helpers.js';
 
 const missing = pythonMissing();
 if (missing) console.warn(`preprocess-parity: skipped, training's Python cannot run: ${missing}`);
@@ -31,14 +31,14 @@ function pythonDump(clipDir: string, queries: Float32Array, out: string): { vide
 
 /** Random queries plus the corners and edges (u, v in {0, 1}). */
 function makeQueries(n: number, T: number, seed: number): Float32Array {
-  const rnd = mulberry32(seed);
+  const r = randomQueries({ count: n, frames: T, seed });
   const q = new Float32Array(n * 3);
   const edges = [[0, 0], [1, 1], [0, 1], [1, 0], [0.5, 0], [0, 0.5]];
   for (let i = 0; i < n; i++) {
     const e = edges[i];
-    q[3 * i] = e ? e[0]! : rnd();
-    q[3 * i + 1] = e ? e[1]! : rnd();
-    q[3 * i + 2] = Math.floor(rnd() * T);
+    q[3 * i] = e ? e[0]! : r.u[i]!;
+    q[3 * i + 1] = e ? e[1]! : r.v[i]!;
+    q[3 * i + 2] = r.tSrc[i]!;
   }
   return q;
 }

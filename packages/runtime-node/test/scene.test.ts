@@ -4,9 +4,9 @@
  * disposed scenes fail with named errors and nothing runs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidQueryError, SceneDisposedError, type D4rtModel, type Progress, type Scene } from '@d4rt/core';
+import { InvalidQueryError, SceneDisposedError, randomQueries as randomQueriesOf, type D4rtModel, type Progress, type Scene } from '@d4rt/core';
 import { loadModel } from '../src/index.js';
-import { fixtureVideo, mulberry32 } from './helpers.js';
+import { fixtureVideo } from './helpers.js';
 
 let model: D4rtModel;
 let scene: Scene;
@@ -20,17 +20,7 @@ afterAll(async () => {
   await model?.dispose();
 });
 
-function randomQueries(n: number, seed: number) {
-  const rnd = mulberry32(seed);
-  const t = () => Math.floor(rnd() * 16);
-  return {
-    u: Float32Array.from({ length: n }, rnd),
-    v: Float32Array.from({ length: n }, rnd),
-    tSrc: Int32Array.from({ length: n }, t),
-    tTgt: Int32Array.from({ length: n }, t),
-    tCam: Int32Array.from({ length: n }, t),
-  };
-}
+const randomQueries = (n: number, seed: number) => randomQueriesOf({ count: n, frames: 16, seed });
 
 describe('Scene.query', () => {
   it('gives identical answers for chunk sizes 1, 17 and 4096', async () => {
