@@ -96,7 +96,8 @@ ${COMMON_HELP}
 
 /** `d4rt eval`. */
 export async function runEval(argv: string[]): Promise<CommandResult> {
-  const { values, positionals } = parse('eval', argv, { ...COMMON_OPTIONS, fixtures: { type: 'boolean', default: false }, json: { type: 'string' } });
+  const { out: _unused, ...common } = COMMON_OPTIONS;
+  const { values, positionals } = parse('eval', argv, { ...common, fixtures: { type: 'boolean', default: false }, json: { type: 'string' } });
   if (values.help) {
     return {
       stdout: `d4rt eval <folder...> [options]
@@ -110,7 +111,7 @@ mean model metrics: absRel, delta1, apd3d, aj, oa, ate, rpeTrans, rpeRot, focalE
   --fixtures           evaluate the held-out clips bundled with @d4rt/models
   --json <file>        also write every result as JSON
 
-${COMMON_HELP}
+${COMMON_HELP.replace(/\n {2}-o, --out.*$/m, '')}
 `,
     };
   }
