@@ -16,6 +16,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { describeValue, type ProgressCallback } from '@d4rt/core';
 import { errorLine, ffmpegCapabilities, ffmpegFor, runFfmpeg } from './ffmpeg.js';
+import { assertOptionsObject, assertPathArg } from './read-video.js';
 
 /** Default scale of {@link writeDepthPng}: 1000 units per depth unit (millimetres for metres). */
 export const DEFAULT_DEPTH_PNG_SCALE = 1000;
@@ -59,9 +60,9 @@ export interface WriteDepthPngResult {
  */
 export async function writeDepthPng(file: string, depth: Float32Array, options: WriteDepthPngOptions): Promise<WriteDepthPngResult> {
   const fn = 'writeDepthPng';
-  assertFileArg(fn, file);
+  assertPathArg(fn, 'path', file);
   if (!(depth instanceof Float32Array)) throw new TypeError(`${fn}: depth (${describeValue(depth)}) must be a Float32Array of height * width depths`);
-  assertObject(fn, 'options', options, '{ width, height, scale? }');
+  assertOptionsObject(fn, options, '{ width, height, scale? }');
   const { width, height } = options;
   assertSize(fn, width, height);
   const scale = options.scale ?? DEFAULT_DEPTH_PNG_SCALE;
@@ -113,11 +114,11 @@ export interface WriteRgbPngOptions {
  */
 export async function writeRgbPng(file: string, pixels: Uint8Array | Uint8ClampedArray, options: WriteRgbPngOptions): Promise<void> {
   const fn = 'writeRgbPng';
-  assertFileArg(fn, file);
+  assertPathArg(fn, 'path', file);
   if (!(pixels instanceof Uint8Array) && !(pixels instanceof Uint8ClampedArray)) {
     throw new TypeError(`${fn}: pixels (${describeValue(pixels)}) must be a Uint8Array or Uint8ClampedArray of interleaved RGB(A) bytes`);
   }
-  assertObject(fn, 'options', options, '{ width, height, channels }');
+  assertOptionsObject(fn, options, '{ width, height, channels }');
   const { width, height, channels } = options;
   assertSize(fn, width, height);
   if (channels !== 3 && channels !== 4) throw new RangeError(`${fn}: options.channels (${describeValue(channels)}) must be 3 (RGB) or 4 (RGBA)`);
@@ -146,7 +147,7 @@ export type NpyArray = Float32Array | Float64Array | Uint8Array | Int32Array | U
  */
 export async function writeNpy(file: string, data: NpyArray, shape: readonly number[]): Promise<void> {
   const fn = 'writeNpy';
-  assertFileArg(fn, file);
+  assertPathArg(fn, 'path', file);
   const descr =
     data instanceof Float32Array ? '<f4'
     : data instanceof Float64Array ? '<f8'
@@ -208,7 +209,7 @@ export async function writeNpy(file: string, data: NpyArray, shape: readonly num
  */
 export async function writeJson(file: string, value: unknown): Promise<void> {
   const fn = 'writeJson';
-  assertFileArg(fn, file);
+  assertPathArg(fn, 'path', file);
   let text: string | undefined;
   try {
     text = JSON.stringify(value, jsonReplacer, 2);
@@ -279,9 +280,9 @@ export interface WriteMp4Result {
  */
 export async function writeMp4(file: string, rgbFrames: Uint8Array, options: WriteMp4Options): Promise<WriteMp4Result> {
   const fn = 'writeMp4';
-  assertFileArg(fn, file);
+  assertPathArg(fn, 'path', file);
   if (!(rgbFrames instanceof Uint8Array)) throw new TypeError(`${fn}: rgbFrames (${describeValue(rgbFrames)}) must be a Uint8Array of RGB bytes`);
-  assertObject(fn, 'options', options, '{ width, height, frames, fps, ffmpegPath?, crf? }');
+  assertOptionsObject(fn, options, '{ width, height, frames, fps, ffmpegPath?, crf? }');
   const { width, height, frames, fps, ffmpegPath, onProgress, signal } = options;
   assertSize(fn, width, height);
   if (typeof frames !== 'number') throw new TypeError(`${fn}: options.frames (${describeValue(frames)}) must be a number`);
@@ -407,15 +408,6 @@ async function atomicWrite(file: string, write: (tmp: string) => Promise<void>):
     await rm(tmp, { force: true }).catch(() => undefined);
     throw error;
   }
-}
-
-function assertFileArg(fn: string, file: unknown): asserts file is string {
-  if (typeof file !== 'string') throw new TypeError(`${fn}: path (${describeValue(file)}) must be a string (a file path)`);
-  if (file === '') throw new RangeError(`${fn}: path ("") must be a non-empty file path`);
-}
-
-function assertObject(fn: string, name: string, value: unknown, shape: string): void {
-  if (typeof value !== 'object' || value === null) throw new TypeError(`${fn}: ${name} (${describeValue(value)}) must be an object ${shape}`);
 }
 
 function assertSize(fn: string, width: unknown, height: unknown): void {
