@@ -19,11 +19,11 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { extractPatches, randomQueries, type Scene, type Tensor } from '@d4rt/core';
+import { createDecoderInputs, fillDecoderInputs, randomQueries, type Scene, type Tensor } from '@d4rt/core';
 import { loadModel, readVideo } from '@d4rt/runtime-node';
 import type { CommandResult } from './commands.js';
 import { fixturesPath } from './demo-eval.js';
-import { UsageError, intOption, parse } from './options.js';
+import { intOption, parse } from './options.js';
 
 const median = (xs: number[]): number => {
   const s = xs.slice().sort((a, b) => a - b);
@@ -150,35 +150,26 @@ the last line is one JSON object with every figure. Ratios are measured side by 
       try {
         const input = model.preprocess(video);
         const { height: H, width: W } = model.manifest.clip;
-        const p = model.manifest.patch.size;
-        const patches = extractPatches(new Float32Array(Q * 3 * p * p), input.video, { width: W, height: H, size: p, u: q.u, v: q.v, tSrc: q.tSrc, offset: 0, count: Q });
-        const coords = new Float32Array(Q * 2);
-        const times = new BigInt64Array(Q * 3);
-        for (let i = 0; i < Q; i++) {
-          coords[2 * i] = q.u[i]!;
-          coords[2 * i + 1] = q.v[i]!;
-          times[3 * i] = BigInt(q.tSrc[i]!);
-          times[3 * i + 1] = BigInt(q.tTgt[i]!);
-          times[3 * i + 2] = BigInt(q.tCam[i]!);
-        }
         const aspect = new Float32Array([input.aspect]);
-        for (const [name, arr] of [['video.f32', input.video], ['aspect.f32', aspect], ['coords.f32', coords], ['times.i64', times], ['patches.f32', patches]] as const) {
-          writeFileSync(join(dir, name), new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength));
-        }
         const encFeeds: Record<string, Tensor> = { video: { type: 'float32', data: input.video, dims: [1, T, 3, H, W] }, aspect: { type: 'float32', data: aspect, dims: [1] } };
         let memory: Tensor | undefined;
         const ortEnc = await timeRuns(warmup, runs, async () => {
           memory = (await model.encoderSession.run(encFeeds)).memory;
         });
-        const decFeeds: Record<string, Tensor> = {
+        // the decoder's inputs exactly as Scene.query builds them
+        const decFeeds = fillDecoderInputs(createDecoderInputs(Q, model.manifest.patch.size), {
+          queries: q,
+          start: 0,
+          count: Q,
+          video: input.video,
+          manifest: model.manifest,
           memory: memory!,
-          coords: { type: 'float32', data: coords, dims: [1, Q, 2] },
-          times: { type: 'int64', data: times, dims: [1, Q, 3] },
-          patches: { type: 'float32', data: patches, dims: [1, Q, 3 * p * p] },
-        };
+        });
         const ortDec = await timeRuns(warmup, runs, async () => {
           await model.decoderSession.run(decFeeds);
         });
+        const files = { 'video.f32': input.video, 'aspect.f32': aspect, 'coords.f32': decFeeds.coords!.data, 'times.i64': decFeeds.times!.data, 'patches.f32': decFeeds.patches!.data };
+        for (const [name, arr] of Object.entries(files)) writeFileSync(join(dir, name), new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength));
         const r = spawnSync('/usr/bin/python3', [script, '--ckpt', ckpt, '--inputs', dir, '--threads', String(threads), '--warmup', String(warmup), '--runs', String(runs)], {
           cwd: training,
           encoding: 'utf8',
@@ -243,6 +234,5 @@ the last line is one JSON object with every figure. Ratios are measured side by 
   );
   if (typeof figures.torch === 'string' && figures.torch.startsWith('skipped')) lines.push(`PyTorch: ${figures.torch}`);
   lines.push(JSON.stringify(Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, typeof v === 'number' ? Number(v.toPrecision(5)) : v]))));
-  void UsageError;
   return { stdout: `${lines.join('\n')}\n` };
 }

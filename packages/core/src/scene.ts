@@ -15,12 +15,10 @@ import type { Tensor } from './backend.js';
 import { InvalidQueryError, SceneDisposedError, describeValue } from './errors.js';
 import { createQueryResult, decodeChunk, type QueryResult } from './heads.js';
 import type { D4rtModel, EncoderInput } from './model.js';
-import { extractPatches } from './preprocess.js';
+import { createDecoderInputs, fillDecoderInputs, type DecoderInputBuffers } from './decoder-inputs.js';
 import { throwIfAborted, type AbortSignalLike, type ProgressCallback } from './progress.js';
 import { concatQueries, gridQueries, gridUv, toQueryBatch, trackQueries, type QueryBatch, type QueryInput, type TrackPoints } from './queries.js';
 import type { VideoFrames } from './video.js';
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** Default number of queries per decoder run. */
 export const DEFAULT_CHUNK_SIZE = 4096;
@@ -218,69 +216,19 @@ export class Scene {
       throw new RangeError(`Scene.query: options.chunkSize (${describeValue(chunk)}) must be an integer >= 1`);
     }
     const manifest = this.#model.manifest;
-    const { height: H, width: W } = manifest.clip;
-    const p = manifest.patch.size;
     const uvHead = manifest.decoder.outputs.uv;
     const head = { bins: uvHead.bins!, window: uvHead.window!, range: uvHead.range! };
     const n = q.u.length;
     const out = createQueryResult(n);
     const { onProgress, signal } = options;
     onProgress?.({ stage: 'query', done: 0, total: n });
-    // onnxruntime computes a single query with its matrix-vector kernels, which round differently
-    // from the matrix-matrix path used for two or more; a lone query is therefore run twice in one
-    // batch, so that every answer is bit-identical whatever the chunking.
-    const cap = Math.max(Math.min(chunk, n), 2);
     const video = this.#input.video;
     const session = this.#model.decoderSession;
     // Two sets of input buffers: chunk i + 1 is prepared (patches, coordinates) while the runtime
     // runs chunk i, and chunk i is decoded after; the runtime never sees a buffer being written.
-    const buffers = [0, 1].map(() => ({
-      coords: new Float32Array(cap * 2),
-      times: new BigInt64Array(cap * 3),
-      patches: new Float32Array(cap * 3 * p * p),
-    }));
-    const prepare = (start: number, b: (typeof buffers)[number]): Record<string, Tensor> => {
-      const c = Math.min(chunk, n - start);
-      const { coords, times, patches } = b;
-      for (let i = 0; i < c; i++) {
-        coords[2 * i] = q.u[start + i]!;
-        coords[2 * i + 1] = q.v[start + i]!;
-      }
-      if (LITTLE_ENDIAN) {
-        // int64 = (low, high) int32 words; frame indices are small and >= 0 (no BigInt per value)
-        const t32 = new Int32Array(times.buffer, times.byteOffset, times.length * 2);
-        for (let i = 0; i < c; i++) {
-          const j = start + i;
-          t32[6 * i] = q.tSrc[j]!;
-          t32[6 * i + 1] = 0;
-          t32[6 * i + 2] = q.tTgt[j]!;
-          t32[6 * i + 3] = 0;
-          t32[6 * i + 4] = q.tCam[j]!;
-          t32[6 * i + 5] = 0;
-        }
-      } else {
-        for (let i = 0; i < c; i++) {
-          const j = start + i;
-          times[3 * i] = BigInt(q.tSrc[j]!);
-          times[3 * i + 1] = BigInt(q.tTgt[j]!);
-          times[3 * i + 2] = BigInt(q.tCam[j]!);
-        }
-      }
-      extractPatches(patches, video, { width: W, height: H, size: p, u: q.u, v: q.v, tSrc: q.tSrc, offset: start, count: c });
-      const r = Math.max(c, 2);
-      if (c === 1) {
-        coords.copyWithin(2, 0, 2);
-        times.copyWithin(3, 0, 3);
-        patches.copyWithin(3 * p * p, 0, 3 * p * p);
-      }
-      const same = r === cap;
-      return {
-        memory,
-        coords: { type: 'float32', data: same ? coords : coords.subarray(0, r * 2), dims: [1, r, 2] },
-        times: { type: 'int64', data: same ? times : times.subarray(0, r * 3), dims: [1, r, 3] },
-        patches: { type: 'float32', data: same ? patches : patches.subarray(0, r * 3 * p * p), dims: [1, r, 3 * p * p] },
-      };
-    };
+    const buffers = [0, 1].map(() => createDecoderInputs(Math.min(chunk, n), manifest.patch.size));
+    const prepare = (start: number, b: DecoderInputBuffers): Record<string, Tensor> =>
+      fillDecoderInputs(b, { queries: q, start, count: Math.min(chunk, n - start), video, manifest, memory });
     const bins = head.bins;
     let feeds = n > 0 ? prepare(0, buffers[0]!) : null;
     for (let start = 0, k = 0; start < n; start += chunk, k++) {
