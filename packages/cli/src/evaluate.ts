@@ -20,6 +20,7 @@
  * @module
  */
 import { depthMetrics, tapVid3dMetrics, trajectoryMetrics, type Intrinsics } from '@d4rt/geometry';
+import { medianInPlace } from '@d4rt/geometry/select';
 import { mat4 } from 'gl-matrix';
 import type { Cameras, D4rtModel, DepthMaps, ProgressCallback, Scene, TrackPoints, Tracks, VideoFrames } from '@d4rt/core';
 
@@ -62,12 +63,6 @@ export const METRIC_KEYS: readonly (keyof EvalMetrics)[] = ['absRel', 'delta1', 
 
 const focalErr = (f: Pick<Intrinsics, 'fx' | 'fy'>, g: Pick<Intrinsics, 'fx' | 'fy'>): number =>
   (Math.abs(f.fx - g.fx) / g.fx + Math.abs(f.fy - g.fy) / g.fy) / 2;
-
-function median(values: number[]): number {
-  const s = values.slice().sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 /** Round half to even, as NumPy's `rint`. */
 function rint(x: number): number {
@@ -168,8 +163,8 @@ export async function evaluateScene(
       fe = focalErr(cams.intrinsics[frames[0]!]!, seq.intrinsics[source[0]!]!);
       fb = focalErr({ fx: f60, fy: f60 }, seq.intrinsics[source[0]!]!);
     } else {
-      fe = median(frames.map((k, i) => focalErr(cams.intrinsics[k]!, seq.intrinsics[source[i]!]!)));
-      fb = median(source.map((s) => focalErr({ fx: f60, fy: f60 }, seq.intrinsics[s]!)));
+      fe = medianInPlace(Float64Array.from(frames, (k, i) => focalErr(cams.intrinsics[k]!, seq.intrinsics[source[i]!]!)), n);
+      fb = medianInPlace(Float64Array.from(source, (s) => focalErr({ fx: f60, fy: f60 }, seq.intrinsics[s]!)), n);
     }
     const model3d = { apd3d: Number.NaN, aj: Number.NaN, oa: Number.NaN };
     const base3d = { ...model3d };

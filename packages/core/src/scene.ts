@@ -11,6 +11,7 @@
  * @module
  */
 import { umeyama, type Intrinsics } from '@d4rt/geometry';
+import { medianInPlace } from '@d4rt/geometry/select';
 import type { Tensor } from './backend.js';
 import { InvalidQueryError, SceneDisposedError, describeValue } from './errors.js';
 import { createQueryResult, decodeChunk, type QueryResult } from './heads.js';
@@ -129,13 +130,6 @@ export interface PointCloud {
   confidence: Float32Array;
   /** Model frame each point was seen in. */
   frameIndex: Uint16Array;
-}
-
-function median(values: number[]): number {
-  if (values.length === 0) return Number.NaN;
-  const s = values.slice().sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 function checkSize(fn: string, name: string, value: unknown): number {
@@ -348,17 +342,18 @@ export class Scene {
     const intrinsics: Intrinsics[] = [];
     const cameraToWorld: Float32Array[] = [];
     const src = new Float64Array(np * 3), dst = new Float64Array(np * 3), w = new Float64Array(np);
+    const fxs = new Float64Array(nf), fys = new Float64Array(nf);
     for (let k = 0; k < T; k++) {
-      const fxs: number[] = [], fys: number[] = [];
+      let nx = 0, ny = 0;
       for (let i = 0; i < nf; i++) {
         const j = k * nf + i;
         const x = r.xyz[3 * j]!, y = r.xyz[3 * j + 1]!, z = r.xyz[3 * j + 2]!;
         const xp = fgrid.u[i]! * (Ws - 1) - cx;
         const yp = fgrid.v[i]! * (Hs - 1) - cy;
-        if (Math.abs(xp) > 0.1 * Ws) fxs.push((z * xp) / x);
-        if (Math.abs(yp) > 0.1 * Hs) fys.push((z * yp) / y);
+        if (Math.abs(xp) > 0.1 * Ws) fxs[nx++] = (z * xp) / x;
+        if (Math.abs(yp) > 0.1 * Hs) fys[ny++] = (z * yp) / y;
       }
-      intrinsics.push({ fx: median(fxs), fy: median(fys), cx, cy });
+      intrinsics.push({ fx: medianInPlace(fxs, nx), fy: medianInPlace(fys, ny), cx, cy });
       const a0 = T * nf + k * np;
       const b0 = T * nf + T * np + k * np;
       for (let i = 0; i < np; i++) {

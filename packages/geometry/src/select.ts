@@ -1,7 +1,8 @@
 /**
  * Order statistics on `Float64Array` scratch buffers: quickselect and the median.
  *
- * Internal helpers for the robust fits and metrics; they reorder the buffer they are given.
+ * Helpers for the robust fits and metrics; they reorder the buffer they are given. Not re-exported
+ * from the index; the other d4rt packages import them from the subpath `@d4rt/geometry/select`.
  *
  * @packageDocumentation
  */
