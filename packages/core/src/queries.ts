@@ -82,15 +82,25 @@ export function toQueryBatch(input: QueryInput, frames: number, fn = 'query'): Q
   }
   const times = keys.slice(2).map((k) => {
     const src = input[k];
-    for (let i = 0; i < n; i++) {
-      const t = src[i]!;
-      if (!Number.isInteger(t) || t < 0 || t >= frames) {
-        throw new InvalidQueryError(`${fn}: queries.${k}[${i}] (${t}) must be an integer frame index in [0, ${frames - 1}] (the clip has ${frames} frames)`);
-      }
-    }
+    assertFrameIndices(fn, `queries.${k}`, src, frames);
     return src instanceof Int32Array ? src : Int32Array.from(src);
   }) as [Int32Array, Int32Array, Int32Array];
   return { u, v, tSrc: times[0], tTgt: times[1], tCam: times[2] };
+}
+
+/**
+ * Checks that every value is an integer frame index of a clip of `frames` frames.
+ * @param fn - caller name for messages
+ * @param name - the argument's name for messages, e.g. `'queries.tSrc'`
+ * @throws {@link InvalidQueryError} naming the first bad index, its value and the allowed range
+ */
+export function assertFrameIndices(fn: string, name: string, values: ArrayLike<number>, frames: number): void {
+  for (let i = 0; i < values.length; i++) {
+    const t = values[i]!;
+    if (!Number.isInteger(t) || t < 0 || t >= frames) {
+      throw new InvalidQueryError(`${fn}: ${name}[${i}] (${t}) must be an integer frame index in [0, ${frames - 1}] (the clip has ${frames} frames)`);
+    }
+  }
 }
 
 /**

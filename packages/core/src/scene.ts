@@ -18,7 +18,7 @@ import { createQueryResult, decodeChunk, type QueryResult } from './heads.js';
 import type { D4rtModel, EncoderInput } from './model.js';
 import { createDecoderInputs, fillDecoderInputs, type DecoderInputBuffers } from './decoder-inputs.js';
 import { throwIfAborted, type AbortSignalLike, type ProgressCallback } from './progress.js';
-import { concatQueries, gridQueries, gridUv, toQueryBatch, trackQueries, type QueryBatch, type QueryInput, type TrackPoints } from './queries.js';
+import { assertFrameIndices, concatQueries, gridQueries, gridUv, toQueryBatch, trackQueries, type QueryBatch, type QueryInput, type TrackPoints } from './queries.js';
 import type { VideoFrames } from './video.js';
 
 /** Default number of queries per decoder run. */
@@ -259,14 +259,8 @@ export class Scene {
     if (typeof frames !== 'object' || frames === null || typeof frames.length !== 'number') {
       throw new TypeError(`${fn}: options.frames (${describeValue(frames)}) must be an array of model frame indices`);
     }
-    const out = Int32Array.from(frames);
-    for (let i = 0; i < frames.length; i++) {
-      const f = frames[i]!;
-      if (!Number.isInteger(f) || f < 0 || f >= this.frames) {
-        throw new InvalidQueryError(`${fn}: options.frames[${i}] (${f}) must be an integer frame index in [0, ${this.frames - 1}]`);
-      }
-    }
-    return out;
+    assertFrameIndices(fn, 'options.frames', frames, this.frames);
+    return Int32Array.from(frames);
   }
 
   /**
