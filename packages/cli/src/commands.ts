@@ -10,7 +10,7 @@ import { writeOutputFolder } from '@d4rt/runtime-node';
 import { COMMON_HELP, COMMON_OPTIONS, UsageError, choiceOption, intOption, numberOption, parse } from './options.js';
 import { writeCameraOutputs, writeDepthOutputs, writePointCloud, writeTrackOutputs, writeTrackOverlay } from './outputs.js';
 import { progressBar } from './progress-bar.js';
-import { encode, openModel, readInput } from './session.js';
+import { openModel, readInput } from './session.js';
 
 /** Result of a command: text for stdout and the files written. */
 export interface CommandResult {
@@ -65,7 +65,7 @@ function help(name: VideoCommand): string {
   return `d4rt ${name} <video | image folder> [options]\n\n${c.summary}.\n\n${c.help ? `Options:\n${c.help}\n\n` : ''}${COMMON_HELP}\n`;
 }
 
-async function readPoints(file: string, frames: number): Promise<TrackPoints> {
+async function readPoints(file: string): Promise<TrackPoints> {
   let json: unknown;
   try {
     json = JSON.parse(await readFile(file, 'utf8'));
@@ -76,7 +76,6 @@ async function readPoints(file: string, frames: number): Promise<TrackPoints> {
     throw new UsageError(`d4rt track: --points ${JSON.stringify(file)} must hold a non-empty array of [u, v, frame] numbers`);
   }
   const pts = json as [number, number, number][];
-  void frames;
   return { u: pts.map((p) => p[0]), v: pts.map((p) => p[1]), frame: pts.map((p) => p[2]) };
 }
 
@@ -105,7 +104,7 @@ export async function runVideoCommand(name: VideoCommand, argv: string[]): Promi
   const model = await openModel(name, values, progress);
   try {
     const video = await readInput(positionals[0]!, model, progress);
-    const scene = await encode(model, video, progress);
+    const scene = await model.encode(video, { onProgress: progress });
     const q = { chunkSize, onProgress: progress };
     const lines: string[] = [];
     try {
@@ -119,7 +118,7 @@ export async function runVideoCommand(name: VideoCommand, argv: string[]): Promi
           lines.push(`depth: ${depth.frames} maps of ${depth.width}x${depth.height}`);
         } else if (name === 'track') {
           let points: TrackPoints;
-          if (values.points) points = await readPoints(values.points as string, scene.frames);
+          if (values.points) points = await readPoints(values.points as string);
           else {
             const g = grid!;
             const f = queryFrame!;

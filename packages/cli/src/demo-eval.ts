@@ -35,7 +35,7 @@ const lastLine = (metrics: Record<string, number>): string =>
 
 /** `d4rt demo`. */
 export async function runDemo(argv: string[]): Promise<CommandResult> {
-  const { values, positionals } = parse('demo', argv, { ...COMMON_OPTIONS, stats: { type: 'boolean', default: false } }, false);
+  const { values } = parse('demo', argv, { ...COMMON_OPTIONS, stats: { type: 'boolean', default: false } }, false);
   if (values.help) {
     return {
       stdout: `d4rt demo [options]
@@ -52,7 +52,6 @@ ${COMMON_HELP}
 `,
     };
   }
-  void positionals;
   const t0 = performance.now();
   const chunkSize = intOption('demo', 'chunk-size', values['chunk-size'] as string, 1, 1 << 20)!;
   const out = resolve(values.out as string);

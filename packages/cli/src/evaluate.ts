@@ -22,19 +22,12 @@
 import { depthMetrics, tapVid3dMetrics, trajectoryMetrics, type Intrinsics } from '@d4rt/geometry';
 import { medianInPlace } from '@d4rt/geometry/select';
 import { mat4 } from 'gl-matrix';
-import type { Cameras, D4rtModel, DepthMaps, ProgressCallback, Scene, TrackPoints, Tracks, VideoFrames } from '@d4rt/core';
+import { gridUv, type Cameras, type D4rtModel, type DepthMaps, type GroundTruthSequence, type GroundTruthTracks, type ProgressCallback, type Scene, type TrackPoints, type Tracks } from '@d4rt/runtime-node';
 
-/** A sequence with ground truth, as `@d4rt/runtime-node`'s dataset readers return it. */
-export interface EvalSequence {
-  name: string;
-  video: VideoFrames;
-  /** `frames * height * width` depth at the video's resolution, 0 = no value. */
-  depth: Float32Array;
-  intrinsics: Intrinsics[];
-  /** Camera-to-world per frame (column-major mat4). */
-  cameraToWorld: Float32Array[];
-  tracks?: { count: number; query: Float32Array; xyzCamera: Float32Array; visible: Uint8Array };
-}
+/** What the evaluation reads of a `GroundTruthSequence` (`@d4rt/runtime-node`'s dataset readers). */
+export type EvalSequence = Pick<GroundTruthSequence, 'name' | 'video' | 'depth' | 'intrinsics' | 'cameraToWorld'> & {
+  tracks?: Pick<GroundTruthTracks, 'count' | 'query' | 'xyzCamera' | 'visible'>;
+};
 
 /** The metrics of one run (NaN where a metric does not apply). */
 export interface EvalMetrics {
@@ -116,100 +109,93 @@ export async function evaluateScene(
 ): Promise<{ result: EvalResult; depth: DepthMaps; cameras: Cameras; tracks?: Tracks; trackPoints?: TrackPoints }> {
   const protocol = options.protocol ?? (seq.tracks ? 'fixture' : 'real');
   const q = { ...(options.chunkSize !== undefined && { chunkSize: options.chunkSize }), ...(options.onProgress && { onProgress: options.onProgress }) };
-  {
-    const { width: Ws, height: Hs } = seq.video;
-    const { source, model: frames } = evaluatedFrames(scene, seq.video.frames);
-    const n = source.length;
-    const plane = Ws * Hs;
-    // depth
-    let pred: Float32Array, gt: Float32Array, mapSize: number, depthMaps: DepthMaps;
-    if (protocol === 'fixture') {
-      depthMaps = await scene.depth({ ...q, frames, width: Ws, height: Hs });
-      pred = depthMaps.data;
-      gt = new Float32Array(n * plane);
-      source.forEach((s, i) => gt.set(seq.depth.subarray(s * plane, (s + 1) * plane), i * plane));
-      mapSize = plane;
-    } else {
-      const d = await scene.depth({ ...q, frames });
-      depthMaps = d;
-      pred = d.data;
-      mapSize = d.width * d.height;
-      gt = new Float32Array(n * mapSize);
-      for (let i = 0; i < n; i++) {
-        for (let y = 0; y < d.height; y++) {
-          const ys = rint(Math.fround(y / Math.max(d.height - 1, 1)) * (Hs - 1));
-          for (let x = 0; x < d.width; x++) {
-            const xs = rint(Math.fround(x / Math.max(d.width - 1, 1)) * (Ws - 1));
-            gt[i * mapSize + y * d.width + x] = seq.depth[source[i]! * plane + ys * Ws + xs]!;
-          }
-        }
+  const { width: Ws, height: Hs } = seq.video;
+  const { source, model: frames } = evaluatedFrames(scene, seq.video.frames);
+  const n = source.length;
+  const plane = Ws * Hs;
+  // depth
+  let gt: Float32Array, depthMaps: DepthMaps;
+  if (protocol === 'fixture') {
+    depthMaps = await scene.depth({ ...q, frames, width: Ws, height: Hs });
+    gt = new Float32Array(n * plane);
+    source.forEach((s, i) => gt.set(seq.depth.subarray(s * plane, (s + 1) * plane), i * plane));
+  } else {
+    const d = (depthMaps = await scene.depth({ ...q, frames }));
+    const mapSize = d.width * d.height;
+    // ground truth at the nearest source pixel of each query's (u, v)
+    const { u, v } = gridUv(d.width, d.height);
+    gt = new Float32Array(n * mapSize);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < mapSize; j++) {
+        gt[i * mapSize + j] = seq.depth[source[i]! * plane + rint(v[j]! * (Hs - 1)) * Ws + rint(u[j]! * (Ws - 1))]!;
       }
     }
-    const dm = depthMetrics(pred, gt, { alignment: 'median', frames: n });
-    const dc = depthMetrics(new Float32Array(pred.length).fill(1), gt, { alignment: 'median', frames: n });
-    // cameras
-    const cams = await scene.cameras(q);
-    const rel = (s: number): mat4 => {
-      const inv = mat4.invert(mat4.create(), seq.cameraToWorld[source[0]!]!)!;
-      return mat4.multiply(mat4.create(), inv, seq.cameraToWorld[s]!);
-    };
-    const gtPoses = source.map(rel);
-    const predPoses = frames.map((k) => cams.cameraToWorld[k]!);
-    const pm = trajectoryMetrics(predPoses, gtPoses);
-    const ident = identityBaseline(gtPoses);
-    const f60 = (Ws / 2) / Math.tan(Math.PI / 6);
-    let fe: number, fb: number;
-    if (protocol === 'fixture') {
-      fe = focalErr(cams.intrinsics[frames[0]!]!, seq.intrinsics[source[0]!]!);
-      fb = focalErr({ fx: f60, fy: f60 }, seq.intrinsics[source[0]!]!);
-    } else {
-      fe = medianInPlace(Float64Array.from(frames, (k, i) => focalErr(cams.intrinsics[k]!, seq.intrinsics[source[i]!]!)), n);
-      fb = medianInPlace(Float64Array.from(source, (s) => focalErr({ fx: f60, fy: f60 }, seq.intrinsics[s]!)), n);
-    }
-    const model3d = { apd3d: Number.NaN, aj: Number.NaN, oa: Number.NaN };
-    const base3d = { ...model3d };
-    let tracks: Tracks | undefined;
-    let trackPoints: TrackPoints | undefined;
-    if (protocol === 'fixture' && seq.tracks) {
-      const N = seq.tracks.count;
-      const points = { u: new Float32Array(N), v: new Float32Array(N), frame: new Int32Array(N) };
-      for (let i = 0; i < N; i++) {
-        points.u[i] = seq.tracks.query[3 * i]!;
-        points.v[i] = seq.tracks.query[3 * i + 1]!;
-        points.frame[i] = scene.frameOfSource(seq.tracks.query[3 * i + 2]!);
-      }
-      const tr = await scene.track(points, { ...q, frame: 'camera' });
-      tracks = tr;
-      trackPoints = points;
-      const T = scene.frames;
-      const gxyz = new Float32Array(T * N * 3);
-      const gvis = new Uint8Array(T * N);
-      const still = new Float32Array(T * N * 3);
-      for (let k = 0; k < T; k++) {
-        const s = scene.sourceIndices[k]!;
-        gxyz.set(seq.tracks.xyzCamera.subarray(s * N * 3, (s + 1) * N * 3), k * N * 3);
-        gvis.set(seq.tracks.visible.subarray(s * N, (s + 1) * N), k * N);
-        for (let i = 0; i < N; i++) {
-          const s0 = seq.tracks.query[3 * i + 2]!;
-          for (let c = 0; c < 3; c++) still[(k * N + i) * 3 + c] = seq.tracks.xyzCamera[(s0 * N + i) * 3 + c]!;
-        }
-      }
-      const intr = seq.intrinsics[scene.sourceIndices[0]!]!;
-      const opts = { frames: T, points: N, intrinsics: intr };
-      const tm = tapVid3dMetrics({ xyz: tr.xyz, visible: tr.visible }, { xyz: gxyz, visible: gvis }, opts);
-      const sm = tapVid3dMetrics({ xyz: still, visible: new Uint8Array(T * N).fill(1) }, { xyz: gxyz, visible: gvis }, opts);
-      Object.assign(model3d, { apd3d: tm.averagePtsWithin, aj: tm.averageJaccard, oa: tm.occlusionAccuracy });
-      Object.assign(base3d, { apd3d: sm.averagePtsWithin, aj: sm.averageJaccard, oa: sm.occlusionAccuracy });
-    }
-    const result: EvalResult = {
-      name: seq.name,
-      protocol,
-      frames: n,
-      model: { absRel: dm.absRel, delta1: dm.delta1, ...model3d, ate: pm.ate, rpeTrans: pm.rpeTranslation, rpeRot: pm.rpeRotation, focalErr: fe },
-      baseline: { absRel: dc.absRel, delta1: dc.delta1, ...base3d, ate: ident.ate, rpeTrans: ident.rpeTranslation, rpeRot: ident.rpeRotation, focalErr: fb },
-    };
-    return { result, depth: depthMaps, cameras: cams, ...(tracks && { tracks }), ...(trackPoints && { trackPoints }) };
   }
+  const pred = depthMaps.data;
+  const dm = depthMetrics(pred, gt, { alignment: 'median', frames: n });
+  const dc = depthMetrics(new Float32Array(pred.length).fill(1), gt, { alignment: 'median', frames: n });
+  // cameras
+  const cams = await scene.cameras(q);
+  const rel = (s: number): mat4 => {
+    const inv = mat4.invert(mat4.create(), seq.cameraToWorld[source[0]!]!)!;
+    return mat4.multiply(mat4.create(), inv, seq.cameraToWorld[s]!);
+  };
+  const gtPoses = source.map(rel);
+  const predPoses = frames.map((k) => cams.cameraToWorld[k]!);
+  const pm = trajectoryMetrics(predPoses, gtPoses);
+  const ident = identityBaseline(gtPoses);
+  const f60 = (Ws / 2) / Math.tan(Math.PI / 6);
+  let fe: number, fb: number;
+  if (protocol === 'fixture') {
+    fe = focalErr(cams.intrinsics[frames[0]!]!, seq.intrinsics[source[0]!]!);
+    fb = focalErr({ fx: f60, fy: f60 }, seq.intrinsics[source[0]!]!);
+  } else {
+    fe = medianInPlace(Float64Array.from(frames, (k, i) => focalErr(cams.intrinsics[k]!, seq.intrinsics[source[i]!]!)), n);
+    fb = medianInPlace(Float64Array.from(source, (s) => focalErr({ fx: f60, fy: f60 }, seq.intrinsics[s]!)), n);
+  }
+  const model3d = { apd3d: Number.NaN, aj: Number.NaN, oa: Number.NaN };
+  const base3d = { ...model3d };
+  let tracks: Tracks | undefined;
+  let trackPoints: TrackPoints | undefined;
+  if (protocol === 'fixture' && seq.tracks) {
+    const N = seq.tracks.count;
+    const points = { u: new Float32Array(N), v: new Float32Array(N), frame: new Int32Array(N) };
+    for (let i = 0; i < N; i++) {
+      points.u[i] = seq.tracks.query[3 * i]!;
+      points.v[i] = seq.tracks.query[3 * i + 1]!;
+      points.frame[i] = scene.frameOfSource(seq.tracks.query[3 * i + 2]!);
+    }
+    const tr = await scene.track(points, { ...q, frame: 'camera' });
+    tracks = tr;
+    trackPoints = points;
+    const T = scene.frames;
+    const gxyz = new Float32Array(T * N * 3);
+    const gvis = new Uint8Array(T * N);
+    const still = new Float32Array(T * N * 3);
+    for (let k = 0; k < T; k++) {
+      const s = scene.sourceIndices[k]!;
+      gxyz.set(seq.tracks.xyzCamera.subarray(s * N * 3, (s + 1) * N * 3), k * N * 3);
+      gvis.set(seq.tracks.visible.subarray(s * N, (s + 1) * N), k * N);
+      for (let i = 0; i < N; i++) {
+        const s0 = seq.tracks.query[3 * i + 2]!;
+        for (let c = 0; c < 3; c++) still[(k * N + i) * 3 + c] = seq.tracks.xyzCamera[(s0 * N + i) * 3 + c]!;
+      }
+    }
+    const intr = seq.intrinsics[scene.sourceIndices[0]!]!;
+    const opts = { frames: T, points: N, intrinsics: intr };
+    const tm = tapVid3dMetrics({ xyz: tr.xyz, visible: tr.visible }, { xyz: gxyz, visible: gvis }, opts);
+    const sm = tapVid3dMetrics({ xyz: still, visible: new Uint8Array(T * N).fill(1) }, { xyz: gxyz, visible: gvis }, opts);
+    Object.assign(model3d, { apd3d: tm.averagePtsWithin, aj: tm.averageJaccard, oa: tm.occlusionAccuracy });
+    Object.assign(base3d, { apd3d: sm.averagePtsWithin, aj: sm.averageJaccard, oa: sm.occlusionAccuracy });
+  }
+  const result: EvalResult = {
+    name: seq.name,
+    protocol,
+    frames: n,
+    model: { absRel: dm.absRel, delta1: dm.delta1, ...model3d, ate: pm.ate, rpeTrans: pm.rpeTranslation, rpeRot: pm.rpeRotation, focalErr: fe },
+    baseline: { absRel: dc.absRel, delta1: dc.delta1, ...base3d, ate: ident.ate, rpeTrans: ident.rpeTranslation, rpeRot: ident.rpeRotation, focalErr: fb },
+  };
+  return { result, depth: depthMaps, cameras: cams, ...(tracks && { tracks }), ...(trackPoints && { trackPoints }) };
 }
 
 /**

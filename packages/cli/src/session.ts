@@ -1,11 +1,11 @@
 /**
- * Shared steps of the model-running commands: load the model, read the input, encode it.
+ * Shared steps of the model-running commands: load the model, read the input.
  *
  * @module
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadModel, readFrames, readVideo, type D4rtModel, type Scene, type VideoFrames } from '@d4rt/runtime-node';
+import { loadModel, readFrames, readVideo, type D4rtModel, type VideoFrames } from '@d4rt/runtime-node';
 import { choiceOption, intOption } from './options.js';
 import type { progressBar } from './progress-bar.js';
 
@@ -29,9 +29,4 @@ export async function readInput(path: string, model: D4rtModel, progress: Return
     return readFrames(files, { frames, onProgress: progress });
   }
   return readVideo(path, { frames, onProgress: progress });
-}
-
-/** Encodes `video`; the caller disposes the scene. */
-export async function encode(model: D4rtModel, video: VideoFrames, progress: ReturnType<typeof progressBar>): Promise<Scene> {
-  return model.encode(video, { onProgress: progress });
 }
