@@ -1,15 +1,13 @@
-/** Shared test helpers: paths of the fixtures and shared data, Python availability, a fixture reader. */
+/** Shared test helpers of the model tests: training's Python, fixture frames, raw files. */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import type { VideoFrames } from '@d4rt/core';
+import { readClip } from '../src/index.js';
+import { FIXTURES } from './io-helpers.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-export const REPO = resolve(here, '../../..');
-export const FIXTURES = join(REPO, 'packages/models/fixtures');
-export const TRAINING = join(REPO, 'training');
-export const SHARED_DATA = resolve(REPO, '../shared/data');
+export { FIXTURES };
+export const TRAINING = resolve(FIXTURES, '../../../training');
 export const PYTHON = '/usr/bin/python3';
 
 let pythonOk: string | null | undefined;
@@ -22,12 +20,9 @@ export function pythonMissing(): string | null {
   return pythonOk;
 }
 
-/** The frames of a d4rt-clip/1 fixture as VideoFrames (bytes copied). */
-export function fixtureVideo(name: string): VideoFrames {
-  const dir = join(FIXTURES, name);
-  const clip = JSON.parse(readFileSync(join(dir, 'clip.json'), 'utf8')) as { frames: number; width: number; height: number; fps: number };
-  const data = new Uint8Array(readFileSync(join(dir, 'frames.u8')));
-  return { data, frames: clip.frames, width: clip.width, height: clip.height, fps: clip.fps };
+/** The frames of a d4rt-clip/1 fixture (`packages/models/fixtures/<name>`). */
+export async function fixtureVideo(name: string): Promise<VideoFrames> {
+  return (await readClip(join(FIXTURES, name))).video;
 }
 
 /** Reads a raw little-endian float32 file. */

@@ -13,7 +13,7 @@ let scene: Scene;
 
 beforeAll(async () => {
   model = await loadModel();
-  scene = await model.encode(fixtureVideo('heldout-1'));
+  scene = await model.encode(await fixtureVideo('heldout-1'));
 });
 afterAll(async () => {
   scene?.dispose();
@@ -120,7 +120,7 @@ describe('Scene tasks', () => {
   it('point cloud: colours from the source frames, confidence filter', async () => {
     const all = await scene.pointCloud({ frames: [0], width: 12, height: 8 });
     expect(all.count).toBe(96);
-    const video = fixtureVideo('heldout-1');
+    const video = await fixtureVideo('heldout-1');
     // pixel (0, 0) of frame 0
     expect(Array.from(all.colors.subarray(0, 3))).toEqual(Array.from(video.data.subarray(0, 3)));
     const some = await scene.pointCloud({ frames: [0], width: 12, height: 8, minConfidence: 0.999 });
@@ -135,7 +135,7 @@ describe('Scene tasks', () => {
 
 describe('disposal', () => {
   it('a disposed scene throws SceneDisposedError', async () => {
-    const s = await model.encode(fixtureVideo('heldout-2'));
+    const s = await model.encode(await fixtureVideo('heldout-2'));
     s.dispose();
     s.dispose();
     await expect(s.depth()).rejects.toThrow(SceneDisposedError);
