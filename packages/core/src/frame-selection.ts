@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { describeValue } from './errors.js';
 
 /**
  * Indices of the source frames that fill the model's `T` frames: `floor(k (n - 1) / (T - 1) + 0.5)`
@@ -25,4 +26,21 @@ export function selectFrames(n: number, T: number): Int32Array {
   if (n === 1 || T === 1) return out;
   for (let k = 0; k < T; k++) out[k] = Math.floor((k * (n - 1)) / (T - 1) + 0.5);
   return out;
+}
+
+/**
+ * The first model frame that shows source frame `source` (`Scene.frameOfSource`).
+ * @param sourceIndices - the source frame of each model frame (`scene.sourceIndices`)
+ * @param source - a source frame index
+ * @param fn - caller name for the message (default `'modelFrameOfSource'`)
+ * @returns an index into `sourceIndices`
+ * @throws RangeError when no model frame came from `source` (the message names the nearest one)
+ */
+export function modelFrameOfSource(sourceIndices: ArrayLike<number>, source: number, fn = 'modelFrameOfSource'): number {
+  let best = 0;
+  for (let i = 0; i < sourceIndices.length; i++) {
+    if (sourceIndices[i] === source) return i;
+    if (Math.abs(sourceIndices[i]! - source) < Math.abs(sourceIndices[best]! - source)) best = i;
+  }
+  throw new RangeError(`${fn}: source frame ${describeValue(source)} is not one of the model's frames; the nearest is source frame ${sourceIndices[best]} (model frame ${best})`);
 }

@@ -20,6 +20,7 @@ import { createDecoderInputs, fillDecoderInputs, type DecoderInputBuffers } from
 import { throwIfAborted, type AbortSignalLike, type ProgressCallback } from './progress.js';
 import { assertFrameIndices, concatQueries, gridQueries, gridUv, toQueryBatch, trackQueries, type QueryBatch, type QueryInput, type TrackPoints } from './queries.js';
 import type { VideoFrames } from './video.js';
+import { modelFrameOfSource } from './frame-selection.js';
 
 /** Default number of queries per decoder run. */
 export const DEFAULT_CHUNK_SIZE = 4096;
@@ -182,13 +183,7 @@ export class Scene {
    * @throws RangeError when no model frame came from it (the message names the nearest ones)
    */
   frameOfSource(source: number): number {
-    const k = this.sourceIndices.indexOf(source);
-    if (k >= 0) return k;
-    let best = 0;
-    for (let i = 1; i < this.frames; i++) if (Math.abs(this.sourceIndices[i]! - source) < Math.abs(this.sourceIndices[best]! - source)) best = i;
-    throw new RangeError(
-      `Scene.frameOfSource: source frame ${describeValue(source)} is not one of the model's frames; the nearest is source frame ${this.sourceIndices[best]} (model frame ${best})`,
-    );
+    return modelFrameOfSource(this.sourceIndices, source, 'Scene.frameOfSource');
   }
 
   /**
