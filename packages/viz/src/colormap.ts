@@ -20,6 +20,9 @@ export type ColormapName = 'turbo' | 'viridis' | 'inferno' | 'grey';
 /** An RGBA colour, four numbers in [0, 255]. */
 export type Rgba = readonly [r: number, g: number, b: number, a: number];
 
+/** An RGB colour, three numbers in [0, 255]. */
+export type Rgb = readonly [r: number, g: number, b: number];
+
 /** Every {@link ColormapName}, in a stable order (for menus and validation). */
 export const COLORMAP_NAMES: readonly ColormapName[] = Object.freeze(['turbo', 'viridis', 'inferno', 'grey'] as const);
 

@@ -6,7 +6,7 @@
  * @module
  * @internal
  */
-import { assertArray, assertGroups as assertGroupsShared, assertLength, describe } from '@d4rt/geometry/validate';
+import { assertArray, assertGroups as assertGroupsShared, assertLength, assertNumber, describe } from '@d4rt/geometry/validate';
 
 export { assertArray, assertLength, assertMinLength, assertNumber, assertOneOf, describe } from '@d4rt/geometry/validate';
 
@@ -67,4 +67,19 @@ export function assertRgba(fn: string, name: string, value: unknown): asserts va
       throw new RangeError(`${fn}: ${name}[${i}] (${describe(c)}) must be a number in [0, 255]`);
     }
   }
+}
+
+/**
+ * Checks an RGB colour given as three numbers in [0, 255], e.g. `[255, 176, 0]`.
+ *
+ * @param fn - name of the public function
+ * @param name - name of the argument
+ * @param value - the argument
+ * @throws TypeError when it is not an array or an entry is not a number; RangeError when its length
+ *   is not 3 or an entry is outside [0, 255]
+ */
+export function assertRgb(fn: string, name: string, value: unknown): asserts value is readonly [number, number, number] {
+  assertArray(fn, name, value);
+  assertLength(fn, name, value, 3, '3 (r, g, b)');
+  for (let i = 0; i < 3; i++) assertNumber(fn, `${name}[${i}]`, value[i], { min: 0, max: 255 });
 }
