@@ -1,0 +1,138 @@
+/**
+ * Downloading model files with byte progress, and keeping them in the Cache API so a second visit
+ * loads without the network.
+ *
+ * @module
+ */
+import { ModelLoadError, type ProgressCallback } from '@d4rt/core';
+
+/** Name of the Cache API cache the SDK stores model files in (unless told another). */
+export const DEFAULT_MODEL_CACHE = 'd4rt-models-v1';
+
+/** One file to download. */
+export interface ModelFileRequest {
+  /** Absolute URL. */
+  url: string;
+  /** What it is, for messages (e.g. `'encoder graph'`). */
+  what: string;
+}
+
+/** Options of {@link fetchModelFiles}. */
+export interface FetchModelFilesOptions {
+  /** Cache API cache name, or `false` to always download (default {@link DEFAULT_MODEL_CACHE}). */
+  cache?: string | false;
+  /** Cache key suffix: files are cached under `url#<version>` so a new manifest never meets an old graph. */
+  version?: string;
+  /** Bytes progress (`stage: 'read'`); `total` is the sum of the files' sizes. */
+  onProgress?: ProgressCallback;
+  /** Aborts the downloads. */
+  signal?: AbortSignal;
+  /** The `fetch` to use (default `globalThis.fetch`). */
+  fetch?: typeof fetch;
+}
+
+async function openCache(name: string | false): Promise<Cache | null> {
+  if (name === false || typeof caches === 'undefined') return null;
+  try {
+    return await caches.open(name);
+  } catch {
+    // Opaque origins and some private modes refuse the Cache API; downloads still work.
+    return null;
+  }
+}
+
+async function start(req: ModelFileRequest, cache: Cache | null, key: string, doFetch: typeof fetch, signal?: AbortSignal): Promise<{ res: Response; cached: boolean }> {
+  const hit = cache === null ? undefined : await cache.match(key);
+  if (hit !== undefined) return { res: hit, cached: true };
+  let res: Response;
+  try {
+    res = await doFetch(req.url, signal === undefined ? {} : { signal });
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason ?? error;
+    throw new ModelLoadError(`loadModel: ${req.what} '${req.url}' could not be downloaded (${(error as Error).message})`, { cause: error });
+  }
+  if (!res.ok) {
+    throw new ModelLoadError(`loadModel: ${req.what} '${req.url}' answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}; is the model folder served at that URL?`);
+  }
+  return { res, cached: false };
+}
+
+async function readBody(req: ModelFileRequest, res: Response, onBytes: (n: number) => void, signal?: AbortSignal): Promise<Uint8Array> {
+  if (res.body === null) {
+    const buf = new Uint8Array(await res.arrayBuffer());
+    onBytes(buf.length);
+    return buf;
+  }
+  const reader = res.body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      if (signal?.aborted) throw signal.reason ?? new Error('loadModel: aborted');
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value);
+      size += value.length;
+      onBytes(value.length);
+    }
+  } catch (error) {
+    await reader.cancel().catch(() => {});
+    if (signal?.aborted) throw signal.reason ?? error;
+    throw new ModelLoadError(`loadModel: ${req.what} '${req.url}' broke off after ${size} bytes (${(error as Error).message})`, { cause: error });
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * Downloads files in parallel with one byte-progress stream, reading from (and filling) the Cache
+ * API. A file is put in the cache only when it arrived whole.
+ * @param files - the files, absolute URLs
+ * @param options - `cache`, `version`, `onProgress`, `signal`, `fetch`
+ * @returns the bytes of each file, in order (new arrays)
+ * @throws {@link ModelLoadError} naming the file and the HTTP status or network error
+ */
+export async function fetchModelFiles(files: readonly ModelFileRequest[], options: FetchModelFilesOptions = {}): Promise<Uint8Array[]> {
+  const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const cache = await openCache(options.cache ?? DEFAULT_MODEL_CACHE);
+  const keys = files.map((f) => (options.version === undefined ? f.url : `${f.url}#${options.version}`));
+  const started = await Promise.all(files.map((f, i) => start(f, cache, keys[i]!, doFetch, options.signal)));
+  const sizes = started.map(({ res }) => Number(res.headers.get('content-length') ?? NaN));
+  // Unknown sizes (no Content-Length, e.g. compressed responses) are counted as they arrive.
+  let total = sizes.every(Number.isFinite) ? sizes.reduce((a, b) => a + b, 0) : 0;
+  let done = 0;
+  const report = (n: number): void => {
+    done += n;
+    if (done > total) total = done;
+    options.onProgress?.({ stage: 'read', done, total });
+  };
+  options.onProgress?.({ stage: 'read', done: 0, total });
+  const bodies = await Promise.all(started.map(({ res }, i) => readBody(files[i]!, res, report, options.signal)));
+  if (cache !== null) {
+    await Promise.all(
+      started.map(async ({ cached }, i) => {
+        if (cached) return;
+        const body = bodies[i]!;
+        const copy = new Uint8Array(body);
+        await cache.put(keys[i]!, new Response(copy, { headers: { 'content-type': 'application/octet-stream', 'content-length': String(copy.length) } })).catch(() => {});
+      }),
+    );
+  }
+  if (done !== total) options.onProgress?.({ stage: 'read', done, total: done });
+  return bodies;
+}
+
+/**
+ * Removes cached model files.
+ * @param name - the cache name (default {@link DEFAULT_MODEL_CACHE})
+ * @returns whether a cache was deleted
+ */
+export async function clearModelCache(name: string = DEFAULT_MODEL_CACHE): Promise<boolean> {
+  if (typeof caches === 'undefined') return false;
+  return caches.delete(name);
+}

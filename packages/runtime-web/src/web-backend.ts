@@ -1,0 +1,202 @@
+/**
+ * The onnxruntime-web backend: runs a model's graphs with WebAssembly (SIMD; threads when the page
+ * is cross-origin isolated) or WebGPU, implementing `@d4rt/core`'s `Backend` contract.
+ *
+ * onnxruntime-web keeps its settings (`ort.env.wasm`) per JavaScript realm, so
+ * {@link configureWasm} applies to every session of the page (or worker) made after it.
+ *
+ * @module
+ */
+import type { Backend, BackendSession, RunStats, Tensor, TensorMetadata } from '@d4rt/core';
+import * as ort from 'onnxruntime-web';
+
+/** An onnxruntime-web execution provider the SDK supports. */
+export type WebExecutionProvider = 'wasm' | 'webgpu';
+
+/**
+ * Where to run: `'wasm'`, `'webgpu'`, `'auto'` (WebGPU when a hardware adapter exists, then wasm),
+ * or an explicit order to try, e.g. `['webgpu', 'wasm']`.
+ */
+export type WebDevice = 'auto' | WebExecutionProvider | readonly WebExecutionProvider[];
+
+/** Options of {@link configureWasm}. */
+export interface WasmOptions {
+  /**
+   * URL prefix (ending in `/`) of onnxruntime-web's `ort-wasm-simd-threaded*.wasm` / `.mjs` files,
+   * e.g. `'/ort/'`; copy them from `onnxruntime-web/dist`. Default: next to onnxruntime-web's module.
+   */
+  wasmPaths?: string;
+  /**
+   * WebAssembly threads (default: `navigator.hardwareConcurrency`, at most 4, when the page is
+   * cross-origin isolated; 1 otherwise, as browsers allow threads only then).
+   */
+  threads?: number;
+}
+
+function isolated(): boolean {
+  return (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+}
+
+/** The thread count {@link configureWasm} uses when none is given. */
+export function defaultWasmThreads(): number {
+  if (!isolated()) return 1;
+  const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
+  return Math.max(1, Math.min(4, cores));
+}
+
+/**
+ * Sets onnxruntime-web's wasm settings for this realm (page or worker). Call it before the first
+ * session is created; later calls change nothing for sessions already made.
+ * @param options - `wasmPaths`, `threads`
+ * @returns the settings in effect
+ * @throws RangeError for threads outside [1, 64] or threads > 1 on a page that is not cross-origin isolated;
+ *   TypeError for a `wasmPaths` that is not a string
+ */
+export function configureWasm(options: WasmOptions = {}): { wasmPaths: string | undefined; threads: number } {
+  const { wasmPaths } = options;
+  if (wasmPaths !== undefined && typeof wasmPaths !== 'string') {
+    throw new TypeError(`configureWasm: options.wasmPaths (${typeof wasmPaths}) must be a URL prefix string such as '/ort/'`);
+  }
+  const threads = options.threads ?? defaultWasmThreads();
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
+    throw new RangeError(`configureWasm: options.threads (${String(threads)}) must be an integer in [1, 64]`);
+  }
+  if (threads > 1 && !isolated()) {
+    throw new RangeError(
+      `configureWasm: options.threads (${threads}) needs a cross-origin isolated page (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp); use threads: 1 otherwise`,
+    );
+  }
+  if (wasmPaths !== undefined) ort.env.wasm.wasmPaths = wasmPaths;
+  ort.env.wasm.numThreads = threads;
+  ort.env.wasm.proxy = false;
+  return { wasmPaths, threads };
+}
+
+interface GpuLike {
+  requestAdapter(): Promise<{ info?: { isFallbackAdapter?: boolean }; isFallbackAdapter?: boolean } | null>;
+}
+
+/**
+ * Whether WebGPU has an adapter here.
+ * @param options - `allowFallback`: count a software (fallback) adapter too (default false)
+ */
+export async function hasWebGpuAdapter(options: { allowFallback?: boolean } = {}): Promise<boolean> {
+  const gpu = (globalThis as { navigator?: { gpu?: GpuLike } }).navigator?.gpu;
+  if (gpu === undefined) return false;
+  try {
+    const adapter = await gpu.requestAdapter();
+    if (adapter === null) return false;
+    const fallback = adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter ?? false;
+    return options.allowFallback === true || !fallback;
+  } catch {
+    return false;
+  }
+}
+
+const PROVIDERS: readonly WebExecutionProvider[] = ['wasm', 'webgpu'];
+
+/**
+ * Resolves a {@link WebDevice} to the ordered list of execution providers to try.
+ * @returns for `'auto'`: `['webgpu', 'wasm']` when a hardware WebGPU adapter exists, else `['wasm']`;
+ *   the one provider or the given order otherwise
+ * @throws RangeError for an unknown device, an empty list or a repeated provider
+ */
+export async function resolveWebDevice(device: WebDevice): Promise<WebExecutionProvider[]> {
+  if (device === 'auto') return (await hasWebGpuAdapter()) ? ['webgpu', 'wasm'] : ['wasm'];
+  const list = typeof device === 'string' ? [device] : Array.isArray(device) ? [...device] : null;
+  if (list === null || list.length === 0 || list.some((d) => !PROVIDERS.includes(d)) || new Set(list).size !== list.length) {
+    throw new RangeError(
+      `resolveWebDevice: device (${JSON.stringify(device)}) must be 'auto', 'wasm', 'webgpu' or a non-empty list of distinct 'wasm' / 'webgpu'`,
+    );
+  }
+  return list;
+}
+
+function toOrt(t: Tensor): ort.Tensor {
+  return new ort.Tensor(t.type, t.data, t.dims as number[]);
+}
+
+function fromOrt(name: string, v: ort.OnnxValue): Tensor {
+  const t = v as ort.Tensor;
+  if (t.type !== 'float32' && t.type !== 'int64') {
+    throw new TypeError(`onnxruntime-web backend: output '${name}' has type ${t.type}; only float32 and int64 are supported`);
+  }
+  return { type: t.type, data: t.data as Float32Array | BigInt64Array, dims: t.dims };
+}
+
+function metadata(list: readonly ort.InferenceSession.ValueMetadata[]): TensorMetadata[] {
+  return list.map((m) => (m.isTensor ? { name: m.name, type: m.type, shape: m.shape } : { name: m.name }));
+}
+
+function now(): number {
+  return globalThis.performance?.now() ?? Date.now();
+}
+
+class WebSession implements BackendSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  readonly inputMetadata: readonly TensorMetadata[];
+  readonly outputMetadata: readonly TensorMetadata[];
+  readonly stats: RunStats = { runs: 0, totalMs: 0 };
+  readonly #name: string;
+  #session: ort.InferenceSession | null;
+
+  constructor(name: string, session: ort.InferenceSession) {
+    this.#name = name;
+    this.#session = session;
+    this.inputNames = session.inputNames;
+    this.outputNames = session.outputNames;
+    this.inputMetadata = metadata(session.inputMetadata);
+    this.outputMetadata = metadata(session.outputMetadata);
+  }
+
+  async run(feeds: Readonly<Record<string, Tensor>>): Promise<Record<string, Tensor>> {
+    const session = this.#session;
+    if (session === null) throw new Error(`${this.#name} backend: run() after dispose()`);
+    const input: Record<string, ort.Tensor> = {};
+    for (const [k, t] of Object.entries(feeds)) input[k] = toOrt(t);
+    const t0 = now();
+    const out = await session.run(input);
+    this.stats.totalMs += now() - t0;
+    this.stats.runs++;
+    const result: Record<string, Tensor> = {};
+    for (const [k, v] of Object.entries(out)) result[k] = fromOrt(k, v);
+    return result;
+  }
+
+  async dispose(): Promise<void> {
+    const s = this.#session;
+    this.#session = null;
+    await s?.release();
+  }
+}
+
+/**
+ * An onnxruntime-web {@link Backend} on one execution provider. Wasm settings come from
+ * {@link configureWasm} (call it first to set `wasmPaths` or threads).
+ * @param options - `executionProvider` (default `'wasm'`)
+ * @returns a new backend named `onnxruntime-web:<provider>`
+ * @throws RangeError for an unknown provider
+ */
+export function createWebBackend(options: { executionProvider?: WebExecutionProvider } = {}): Backend {
+  const provider = options.executionProvider ?? 'wasm';
+  if (!PROVIDERS.includes(provider)) {
+    throw new RangeError(`createWebBackend: options.executionProvider (${JSON.stringify(provider)}) must be 'wasm' or 'webgpu'`);
+  }
+  const name = `onnxruntime-web:${provider}`;
+  const sessionOptions: ort.InferenceSession.SessionOptions = {
+    executionProviders: [provider],
+    graphOptimizationLevel: 'all',
+  };
+  return {
+    name,
+    async createSession(model: Uint8Array | string): Promise<BackendSession> {
+      if (provider === 'webgpu' && (globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu === undefined) {
+        throw new Error('WebGPU is not available in this browser (navigator.gpu is undefined)');
+      }
+      const session =
+        typeof model === 'string' ? await ort.InferenceSession.create(model, sessionOptions) : await ort.InferenceSession.create(model, sessionOptions);
+      return new WebSession(name, session);
+    },
+  };
+}

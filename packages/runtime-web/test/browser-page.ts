@@ -1,0 +1,64 @@
+/**
+ * Builds the runtime-web test page (esbuild: the package's API on `window.d4rt`, and the worker
+ * entry as `worker.js`), serves it with cross-origin isolation and opens it in headless Chromium.
+ */
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { launchChromium, recordConsole, serveStatic } from '@d4rt/browser-harness';
+import { build } from 'esbuild';
+import type { Page } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+
+/** `packages/models`. */
+export const MODELS = path.resolve(here, '../../models');
+/** onnxruntime-web's `dist` (the `.wasm` and `.mjs` files it loads at run time). */
+export const ORT_DIST = path.dirname(require.resolve('onnxruntime-web/ort-wasm-simd-threaded.wasm'));
+
+export interface TestPage {
+  page: Page;
+  url: string;
+  /** Folder served at `/files/` (put test inputs there). */
+  files: string;
+  consoleLines: string[];
+  close(): Promise<void>;
+}
+
+/** Bundles and serves the test page; `/models/` serves `packages/models`, `/ort/` onnxruntime-web's dist. */
+export async function openTestPage(options: { webgpu?: boolean; isolate?: boolean } = {}): Promise<TestPage> {
+  const out = await mkdtemp(path.join(tmpdir(), 'd4rt-web-test-'));
+  const files = path.join(out, 'files');
+  await build({
+    entryPoints: { entry: path.join(here, 'pages/entry.ts'), worker: path.join(here, '../src/worker.ts') },
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    outdir: out,
+    logLevel: 'error',
+  });
+  await copyFile(path.join(here, 'pages/index.html'), path.join(out, 'index.html'));
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(files);
+  const server = await serveStatic(out, { mounts: { '/models/': MODELS, '/ort/': ORT_DIST }, isolate: options.isolate ?? true });
+  const browser = await launchChromium({ webgpu: options.webgpu ?? false });
+  const page = await browser.context.newPage();
+  const consoleLines = recordConsole(page);
+  await page.goto(`${server.url}/index.html`);
+  await page.waitForFunction(() => document.title === 'ready', null, { timeout: 30_000 });
+  return {
+    page,
+    url: server.url,
+    files,
+    consoleLines,
+    async close() {
+      await browser.close();
+      await server.close();
+      await rm(out, { recursive: true, force: true });
+    },
+  };
+}
