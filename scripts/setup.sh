@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs what d4rt-js needs on Debian/Ubuntu, skipping whatever is already there (idempotent).
+# Installs what d4rt-js needs on Debian/Ubuntu (ffmpeg, Chromium for the browser tests, PyTorch for
+# training, pnpm and the workspace), skipping whatever is already there (idempotent).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(ffmpeg python3-torch python3-onnx python3-numpy python3-pytest python3-matplotlib libopenblas0-pthread)
+APT_PACKAGES=(ffmpeg chromium python3-torch python3-onnx python3-numpy python3-pytest python3-matplotlib libopenblas0-pthread)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -16,7 +16,20 @@ export type D4rtErrorCode =
   | 'ERR_SCENE_DISPOSED'
   | 'ERR_BACKEND_UNAVAILABLE';
 
-/** Base class of the SDK's errors; `code` is stable across releases, the message is for people. */
+/** The class name behind each code, spelled out so that minified bundles keep readable `name`s. */
+const ERROR_NAMES: Record<D4rtErrorCode, string> = {
+  ERR_MODEL_LOAD: 'ModelLoadError',
+  ERR_UNSUPPORTED_MODEL: 'UnsupportedModelError',
+  ERR_INVALID_QUERY: 'InvalidQueryError',
+  ERR_INVALID_VIDEO: 'InvalidVideoError',
+  ERR_SCENE_DISPOSED: 'SceneDisposedError',
+  ERR_BACKEND_UNAVAILABLE: 'BackendUnavailableError',
+};
+
+/**
+ * Base class of the SDK's errors; `code` is stable across releases, the message is for people.
+ * `name` is the subclass's name (from the code, so it survives minification).
+ */
 export class D4rtError extends Error {
   /** Stable machine-readable code. */
   readonly code: D4rtErrorCode;
@@ -24,7 +37,7 @@ export class D4rtError extends Error {
   constructor(code: D4rtErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
-    this.name = new.target.name;
+    this.name = ERROR_NAMES[code] ?? 'D4rtError';
   }
 }
 

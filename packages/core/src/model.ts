@@ -81,7 +81,7 @@ export class D4rtModel {
 
   /** @internal */
   assertAlive(fn: string): void {
-    if (this.#disposed) throw new SceneDisposedError(`D4rtModel.${fn}: the model was disposed`);
+    if (this.#disposed) throw new SceneDisposedError(`${fn}: the model was disposed`);
   }
 
   /**
@@ -118,7 +118,7 @@ export class D4rtModel {
    * @throws TypeError / {@link InvalidVideoError} for a malformed `video`; {@link SceneDisposedError} after `dispose()`
    */
   async encode(video: VideoFrames, options: EncodeOptions = {}): Promise<Scene> {
-    this.assertAlive('encode');
+    this.assertAlive('D4rtModel.encode');
     const { onProgress, signal } = options;
     onProgress?.({ stage: 'preprocess', done: 0, total: 1 });
     const input = this.preprocess(video);

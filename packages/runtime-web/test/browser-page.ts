@@ -38,6 +38,8 @@ export async function openTestPage(options: { webgpu?: boolean; isolate?: boolea
     format: 'esm',
     platform: 'browser',
     target: 'es2022',
+    // As the docs site: onnxruntime-web loads its wasm files from wasmPaths (/ort/).
+    conditions: ['onnxruntime-web-use-extern-wasm'],
     outdir: out,
     logLevel: 'error',
   });
@@ -48,6 +50,8 @@ export async function openTestPage(options: { webgpu?: boolean; isolate?: boolea
   const browser = await launchChromium({ webgpu: options.webgpu ?? false });
   const page = await browser.context.newPage();
   const consoleLines = recordConsole(page);
+  // tsx (esbuild keepNames) wraps functions in page.evaluate callbacks with __name(); give the page one.
+  await page.addInitScript('globalThis.__name = (f) => f;');
   await page.goto(`${server.url}/index.html`);
   await page.waitForFunction(() => document.title === 'ready', null, { timeout: 30_000 });
   return {
