@@ -3,7 +3,8 @@
  * what ffmpeg (and so `@d4rt/runtime-node` and training) produce: the container's tagged matrix
  * and range, BT.601 limited range when untagged (ffmpeg's default; browsers guess BT.709 for
  * untagged streams, which shifts colours by ~5 levels), chroma taken from the 2x2 block a pixel
- * belongs to.
+ * belongs to, and ffmpeg's fixed-point arithmetic, so an untagged BT.601 stream converts bit for
+ * bit as Debian's ffmpeg does.
  *
  * @module
  */
@@ -29,24 +30,31 @@ export interface YuvColorSpace {
   fullRange: boolean;
 }
 
-/** Coefficients of one conversion: `rgb = ys * (y - y0) + c * (chroma - 128)`. */
-function coefficients(colorSpace: YuvColorSpace | undefined): { y0: number; ys: number; cs: number; rv: number; gu: number; gv: number; bu: number } {
+/**
+ * Fixed-point coefficients (scaled by 2^13, as ffmpeg's swscale yuv2rgb path) of one conversion:
+ * `r = ((y - y0) * cy >> 13) + (v * rv >> 13)`, `g = ... + (u * gu >> 13) + (v * gv >> 13)`,
+ * `b = ... + (u * bu >> 13)` with `u, v` centred on 128. Each product is floored on its own; with
+ * these roundings the result equals Debian ffmpeg's `-pix_fmt rgb24` output bit for bit (BT.601).
+ */
+function coefficients(colorSpace: YuvColorSpace | undefined): { y0: number; cy: number; rv: number; gu: number; gv: number; bu: number } {
   const m = MATRICES[colorSpace?.matrix ?? 'smpte170m'] ?? MATRICES.smpte170m!;
   const full = colorSpace?.fullRange === true;
   const kg = 1 - m.kr - m.kb;
+  const ys = full ? 1 : 255 / 219;
+  const cs = full ? 1 : 255 / 224;
+  const q = (x: number): number => Math.round(x * 8192);
   return {
     y0: full ? 0 : 16,
-    ys: full ? 1 : 255 / 219,
-    cs: full ? 1 : 255 / 224,
-    rv: 2 * (1 - m.kr),
-    gu: (-2 * m.kb * (1 - m.kb)) / kg,
-    gv: (-2 * m.kr * (1 - m.kr)) / kg,
-    bu: 2 * (1 - m.kb),
+    cy: q(ys),
+    rv: q(cs * 2 * (1 - m.kr)),
+    gu: q(cs * ((-2 * m.kb * (1 - m.kb)) / kg)),
+    gv: q(cs * ((-2 * m.kr * (1 - m.kr)) / kg)),
+    bu: q(cs * 2 * (1 - m.kb)),
   };
 }
 
 function clampByte(x: number): number {
-  return x <= 0 ? 0 : x >= 255 ? 255 : Math.round(x);
+  return x <= 0 ? 0 : x >= 255 ? 255 : x;
 }
 
 /**
@@ -78,12 +86,12 @@ export async function copyFrameRgb(frame: VideoFrame, out: Uint8Array, offset: n
     let o = offset + y * width * 3;
     for (let x = 0; x < width; x++, o += 3) {
       const cx = x >> 1;
-      const yy = c.ys * (buffer[yRow + x]! - c.y0);
-      const u = c.cs * (buffer[nv12 ? uRow + 2 * cx : uRow + cx]! - 128);
-      const v = c.cs * (buffer[nv12 ? vRow + 2 * cx + 1 : vRow + cx]! - 128);
-      out[o] = clampByte(yy + c.rv * v);
-      out[o + 1] = clampByte(yy + c.gu * u + c.gv * v);
-      out[o + 2] = clampByte(yy + c.bu * u);
+      const yy = ((buffer[yRow + x]! - c.y0) * c.cy) >> 13;
+      const u = buffer[nv12 ? uRow + 2 * cx : uRow + cx]! - 128;
+      const v = buffer[nv12 ? vRow + 2 * cx + 1 : vRow + cx]! - 128;
+      out[o] = clampByte(yy + ((v * c.rv) >> 13));
+      out[o + 1] = clampByte(yy + ((u * c.gu) >> 13) + ((v * c.gv) >> 13));
+      out[o + 2] = clampByte(yy + ((u * c.bu) >> 13));
     }
   }
 }
