@@ -36,7 +36,8 @@ await place('fixtures/demo', async (dir) => {
   await cp(path.join(demoDir, 'demo.mp4'), path.join(dir, 'demo.mp4'));
 });
 await place('ort', async (dir) => {
-  for (const f of ['ort-wasm-simd-threaded.jsep.wasm', 'ort-wasm-simd-threaded.jsep.mjs', 'ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.mjs']) {
+  // The plain SIMD-threaded runtime (device 'wasm') and the asyncify build (device 'webgpu').
+  for (const f of ['ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.asyncify.wasm', 'ort-wasm-simd-threaded.asyncify.mjs']) {
     await cp(path.join(ortDir, f), path.join(dir, f));
   }
 });
