@@ -13,7 +13,7 @@ const isolation = {
  */
 export const viteOptions: NonNullable<UserConfig['vite']> = {
   // onnxruntime-web's build without embedded asset URLs: it loads its wasm glue and binary from
-  // `wasmPaths` (/ort/), so Vite neither copies 28 MB of wasm into assets nor breaks wasm threads.
+  // `wasmPaths` (/ort/), so Vite neither copies the wasm binaries into assets nor breaks wasm threads.
   resolve: { conditions: ['onnxruntime-web-use-extern-wasm'] },
   worker: { format: 'es' },
   optimizeDeps: { exclude: ['onnxruntime-web', '@d4rt/runtime-web'] },
