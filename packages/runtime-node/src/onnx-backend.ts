@@ -7,8 +7,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import type { Backend, BackendSession, RunStats, Tensor, TensorMetadata } from '@d4rt/core';
+import { OrtSession, type Backend, type BackendSession } from '@d4rt/core';
 import * as ort from 'onnxruntime-node';
 
 /** Where to run: `'cpu'`, `'cuda'`, or `'auto'` (CUDA when its provider library is installed, else the CPU). */
@@ -22,59 +21,6 @@ export interface OnnxBackendOptions {
   intraOpThreads?: number;
   /** Threads across operators (default 1). */
   interOpThreads?: number;
-}
-
-function toOrt(t: Tensor): ort.Tensor {
-  return new ort.Tensor(t.type, t.data, t.dims as number[]);
-}
-
-function fromOrt(name: string, v: ort.OnnxValue): Tensor {
-  const t = v as ort.Tensor;
-  if (t.type !== 'float32' && t.type !== 'int64') {
-    throw new TypeError(`onnxruntime-node backend: output '${name}' has type ${t.type}; only float32 and int64 are supported`);
-  }
-  return { type: t.type, data: t.data as Float32Array | BigInt64Array, dims: t.dims };
-}
-
-function metadata(list: readonly ort.InferenceSession.ValueMetadata[]): TensorMetadata[] {
-  return list.map((m) => (m.isTensor ? { name: m.name, type: m.type, shape: m.shape } : { name: m.name }));
-}
-
-class OnnxSession implements BackendSession {
-  readonly inputNames: readonly string[];
-  readonly outputNames: readonly string[];
-  readonly inputMetadata: readonly TensorMetadata[];
-  readonly outputMetadata: readonly TensorMetadata[];
-  readonly stats: RunStats = { runs: 0, totalMs: 0 };
-  #session: ort.InferenceSession | null;
-
-  constructor(session: ort.InferenceSession) {
-    this.#session = session;
-    this.inputNames = session.inputNames;
-    this.outputNames = session.outputNames;
-    this.inputMetadata = metadata(session.inputMetadata);
-    this.outputMetadata = metadata(session.outputMetadata);
-  }
-
-  async run(feeds: Readonly<Record<string, Tensor>>): Promise<Record<string, Tensor>> {
-    const session = this.#session;
-    if (session === null) throw new Error('onnxruntime-node backend: run() after dispose()');
-    const input: Record<string, ort.Tensor> = {};
-    for (const [k, t] of Object.entries(feeds)) input[k] = toOrt(t);
-    const t0 = performance.now();
-    const out = await session.run(input);
-    this.stats.totalMs += performance.now() - t0;
-    this.stats.runs++;
-    const result: Record<string, Tensor> = {};
-    for (const [k, v] of Object.entries(out)) result[k] = fromOrt(k, v);
-    return result;
-  }
-
-  async dispose(): Promise<void> {
-    const s = this.#session;
-    this.#session = null;
-    await s?.release();
-  }
 }
 
 /**
@@ -130,7 +76,7 @@ export function createOnnxBackend(options: OnnxBackendOptions = {}): Backend {
     async createSession(model: Uint8Array | string): Promise<BackendSession> {
       const session =
         typeof model === 'string' ? await ort.InferenceSession.create(model, sessionOptions) : await ort.InferenceSession.create(model, sessionOptions);
-      return new OnnxSession(session);
+      return new OrtSession(`onnxruntime-node:${device}`, session, (t) => new ort.Tensor(t.type, t.data, t.dims as number[]));
     },
   };
 }

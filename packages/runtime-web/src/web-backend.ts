@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { Backend, BackendSession, RunStats, Tensor, TensorMetadata } from '@d4rt/core';
+import { OrtSession, type Backend, type BackendSession } from '@d4rt/core';
 import type * as Ort from 'onnxruntime-web';
 
 type OrtModule = typeof Ort;
@@ -131,63 +131,6 @@ export async function resolveWebDevice(device: WebDevice): Promise<WebExecutionP
   return list;
 }
 
-function fromOrt(name: string, v: Ort.OnnxValue): Tensor {
-  const t = v as Ort.Tensor;
-  if (t.type !== 'float32' && t.type !== 'int64') {
-    throw new TypeError(`onnxruntime-web backend: output '${name}' has type ${t.type}; only float32 and int64 are supported`);
-  }
-  return { type: t.type, data: t.data as Float32Array | BigInt64Array, dims: t.dims };
-}
-
-function metadata(list: readonly Ort.InferenceSession.ValueMetadata[]): TensorMetadata[] {
-  return list.map((m) => (m.isTensor ? { name: m.name, type: m.type, shape: m.shape } : { name: m.name }));
-}
-
-function now(): number {
-  return globalThis.performance?.now() ?? Date.now();
-}
-
-class WebSession implements BackendSession {
-  readonly inputNames: readonly string[];
-  readonly outputNames: readonly string[];
-  readonly inputMetadata: readonly TensorMetadata[];
-  readonly outputMetadata: readonly TensorMetadata[];
-  readonly stats: RunStats = { runs: 0, totalMs: 0 };
-  readonly #name: string;
-  readonly #ort: OrtModule;
-  #session: Ort.InferenceSession | null;
-
-  constructor(name: string, ort: OrtModule, session: Ort.InferenceSession) {
-    this.#name = name;
-    this.#ort = ort;
-    this.#session = session;
-    this.inputNames = session.inputNames;
-    this.outputNames = session.outputNames;
-    this.inputMetadata = metadata(session.inputMetadata);
-    this.outputMetadata = metadata(session.outputMetadata);
-  }
-
-  async run(feeds: Readonly<Record<string, Tensor>>): Promise<Record<string, Tensor>> {
-    const session = this.#session;
-    if (session === null) throw new Error(`${this.#name} backend: run() after dispose()`);
-    const input: Record<string, Ort.Tensor> = {};
-    for (const [k, t] of Object.entries(feeds)) input[k] = new this.#ort.Tensor(t.type, t.data, t.dims as number[]);
-    const t0 = now();
-    const out = await session.run(input);
-    this.stats.totalMs += now() - t0;
-    this.stats.runs++;
-    const result: Record<string, Tensor> = {};
-    for (const [k, v] of Object.entries(out)) result[k] = fromOrt(k, v);
-    return result;
-  }
-
-  async dispose(): Promise<void> {
-    const s = this.#session;
-    this.#session = null;
-    await s?.release();
-  }
-}
-
 /**
  * An onnxruntime-web {@link Backend} on one execution provider. Wasm settings come from
  * {@link configureWasm} (call it first to set `wasmPaths` or threads).
@@ -214,7 +157,7 @@ export function createWebBackend(options: { executionProvider?: WebExecutionProv
       const ort = await ortFor(provider);
       const session =
         typeof model === 'string' ? await ort.InferenceSession.create(model, sessionOptions) : await ort.InferenceSession.create(model, sessionOptions);
-      return new WebSession(name, ort, session);
+      return new OrtSession(name, session, (t) => new ort.Tensor(t.type, t.data, t.dims as number[]));
     },
   };
 }
