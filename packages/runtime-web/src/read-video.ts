@@ -332,6 +332,13 @@ async function decodeWithElement(
       } catch (error) {
         if (signal?.aborted) throw abortError(signal);
         const why = video.error !== null ? mediaErrorText(video) : (error as Error).message;
+        if (typeof source === 'string' || source instanceof URL) {
+          // A URL the element could not open may simply not exist: say so rather than blame the codec.
+          const head = await fetch(String(source), { method: 'HEAD' }).catch(() => null);
+          if (head === null || !head.ok) {
+            throw new InvalidVideoError('not-found', `${FN}: ${name} ${head === null ? 'could not be reached' : `answered HTTP ${head.status}`}`, { cause: error });
+          }
+        }
         if (container === null && own) {
           throw new InvalidVideoError('not-a-video', `${FN}: ${name} is not a video this browser recognises (${why}); expected e.g. MP4 (H.264) or WebM (VP8/VP9/AV1)`, { cause: error });
         }
@@ -375,7 +382,15 @@ async function decodeWithElement(
       if (Math.abs(video.currentTime - t) > 0.5 / fps) {
         throw new InvalidVideoError('undecodable', `${FN}: ${name}: a seek to ${t.toFixed(3)} s landed at ${video.currentTime.toFixed(3)} s; the browser cannot seek this source`);
       }
-      read(video, data, k * frameBytes);
+      try {
+        read(video, data, k * frameBytes);
+      } catch (error) {
+        // getImageData on a canvas tainted by a cross-origin video served without CORS.
+        if ((error as Error).name === 'SecurityError') {
+          throw new InvalidVideoError('undecodable', `${FN}: ${name}: the browser does not let the page read this video's pixels (cross-origin without CORS headers); serve it from the page's origin or with Access-Control-Allow-Origin`, { cause: error });
+        }
+        throw error;
+      }
       onProgress?.({ stage: 'decode-video', done: k + 1, total: keepIdx.length });
     }
     return {

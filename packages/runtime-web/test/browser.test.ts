@@ -201,6 +201,7 @@ describe.skipIf(!hasChromium())('@d4rt/runtime-web in headless Chromium', () => 
         text: await describe(() => d4rt.readVideo(new File([text], 'notes.txt'))),
         part2: await describe(() => d4rt.readVideo('/files/part2.mp4')),
         missing: await describe(() => d4rt.readVideo('/files/missing.mp4')),
+        missingElement: await describe(() => d4rt.readVideo('/files/missing.mp4', { decoder: 'element' })),
         model404: await describe(() => d4rt.loadModel('/models/nope/', { device: 'wasm', wasmPaths: '/ort/' })),
         device: await describe(() => d4rt.loadModel('/models/d4rt-tiny/', { device: 'cuda' as never })),
         worker404: await describe(() => d4rt.loadModelInWorker('/models/nope/', { device: 'wasm', wasmPaths: '/ort/', worker: '/worker.js' })),
@@ -209,6 +210,7 @@ describe.skipIf(!hasChromium())('@d4rt/runtime-web in headless Chromium', () => 
     expect(r.text).toMatch(/^InvalidVideoError\|not-a-video\|readVideo: file 'notes.txt' is not a video/);
     expect(r.part2).toMatch(/^InvalidVideoError\|undecodable\|readVideo: '\/files\/part2.mp4' \(mp4 container, codec 'mp4v[^']*', not supported by WebCodecs\) cannot be decoded/);
     expect(r.missing).toMatch(/^InvalidVideoError\|not-found\|.*HTTP 404/);
+    expect(r.missingElement).toMatch(/^InvalidVideoError\|not-found\|readVideo: '\/files\/missing.mp4' answered HTTP 404/);
     expect(r.model404).toMatch(/^ModelLoadError\|\|loadModel: manifest 'http:\/\/127\.0\.0\.1:\d+\/models\/nope\/manifest\.json' answered HTTP 404/);
     expect(r.device).toMatch(/^RangeError\|\|resolveWebDevice: device \("cuda"\) must be/);
     expect(r.worker404).toMatch(/^ModelLoadError\|\|loadModel: manifest .* answered HTTP 404/);
