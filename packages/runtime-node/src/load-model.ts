@@ -43,9 +43,9 @@ async function readModelFile(folder: string, name: string, what: string): Promis
  * @param folder - path of a `d4rt-model/1` folder; default the embedded model
  * @param options - `device`, `threads`, `onProgress`
  * @returns a ready model; `dispose()` it when done
- * @throws {@link ModelLoadError} for a missing folder or file or unreadable JSON;
- *   {@link UnsupportedModelError} for a manifest of another format or graphs that do not match it;
- *   {@link BackendUnavailableError} when no device could load the graphs (each cause listed)
+ * @throws {@link @d4rt/core!ModelLoadError | ModelLoadError} for a missing folder or file or unreadable JSON;
+ *   {@link @d4rt/core!UnsupportedModelError | UnsupportedModelError} for a manifest of another format or graphs that do not match it;
+ *   {@link @d4rt/core!BackendUnavailableError | BackendUnavailableError} when no device could load the graphs (each cause listed)
  */
 export async function loadModel(folder?: string, options: LoadModelOptions = {}): Promise<D4rtModel> {
   if (folder !== undefined && (typeof folder !== 'string' || folder.length === 0)) {

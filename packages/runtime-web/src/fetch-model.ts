@@ -95,7 +95,7 @@ async function readBody(req: ModelFileRequest, res: Response, onBytes: (n: numbe
  * @param files - the files, absolute URLs
  * @param options - `cache`, `version`, `onProgress`, `signal`, `fetch`
  * @returns the bytes of each file, in order (new arrays)
- * @throws {@link ModelLoadError} naming the file and the HTTP status or network error
+ * @throws {@link @d4rt/core!ModelLoadError | ModelLoadError} naming the file and the HTTP status or network error
  */
 export async function fetchModelFiles(files: readonly ModelFileRequest[], options: FetchModelFilesOptions = {}): Promise<Uint8Array[]> {
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);

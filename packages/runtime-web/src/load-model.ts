@@ -62,7 +62,7 @@ function textHash(text: string): string {
 /**
  * Downloads and checks the manifest of the model at `folderUrl`.
  * @returns the checked manifest and its cache version
- * @throws {@link ModelLoadError} for a network error, an HTTP error or invalid JSON; {@link UnsupportedModelError} for another format
+ * @throws {@link @d4rt/core!ModelLoadError | ModelLoadError} for a network error, an HTTP error or invalid JSON; {@link @d4rt/core!UnsupportedModelError | UnsupportedModelError} for another format
  */
 export async function fetchManifest(folderUrl: string, options: Pick<LoadModelOptions, 'fetch' | 'signal'> = {}): Promise<{ manifest: ModelManifest; version: string }> {
   const url = new URL('manifest.json', folderUrl).href;
@@ -95,9 +95,9 @@ export async function fetchManifest(folderUrl: string, options: Pick<LoadModelOp
  * @param url - URL of the model folder (`'/models/d4rt-tiny/'`) or of its `manifest.json`; relative to the page
  * @param options - `device`, `wasmPaths`, `threads`, `cache`, `onProgress`, `signal`, `fetch`
  * @returns a ready model; `dispose()` it when done
- * @throws TypeError for a bad `url`; {@link ModelLoadError} for a file that cannot be downloaded (HTTP status named);
- *   {@link UnsupportedModelError} for a manifest of another format or graphs that do not match it;
- *   {@link BackendUnavailableError} when no device could load the graphs (each cause listed)
+ * @throws TypeError for a bad `url`; {@link @d4rt/core!ModelLoadError | ModelLoadError} for a file that cannot be downloaded (HTTP status named);
+ *   {@link @d4rt/core!UnsupportedModelError | UnsupportedModelError} for a manifest of another format or graphs that do not match it;
+ *   {@link @d4rt/core!BackendUnavailableError | BackendUnavailableError} when no device could load the graphs (each cause listed)
  */
 export async function loadModel(url: string | URL, options: LoadModelOptions = {}): Promise<D4rtModel> {
   const folder = resolveModelUrl(url);

@@ -40,7 +40,7 @@ export type { FrameBoundsOptions, MatrixOut, OrbitCameraOptions } from './orbit-
 export { frustumLines } from './frustum.js';
 export type { FrustumLinesOptions } from './frustum.js';
 export { PointCloudRenderer } from './point-cloud-renderer.js';
-export type { PointCloudRendererOptions, RendererCameras, RendererPixels, RendererPointCloud, RendererTracks } from './point-cloud-renderer.js';
+export type { AnyCanvas, PointCloudRendererOptions, RendererCameras, RendererPixels, RendererPointCloud, RendererTracks } from './point-cloud-renderer.js';
 export { attachOrbitControls } from './orbit-controls.js';
 export type { OrbitControlsElement, OrbitControlsOptions, OrbitControlsRenderer } from './orbit-controls.js';
 

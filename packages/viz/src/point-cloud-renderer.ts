@@ -131,7 +131,8 @@ interface GlState {
   maxPointSize: number;
 }
 
-type AnyCanvas = HTMLCanvasElement | OffscreenCanvas;
+/** A canvas the renderer can draw into. */
+export type AnyCanvas = HTMLCanvasElement | OffscreenCanvas;
 
 /**
  * Draws a point cloud, camera frustums and 3D tracks with WebGL2.
