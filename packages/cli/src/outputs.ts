@@ -8,10 +8,10 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { formatTum, poseToRowMajor } from '@d4rt/geometry';
+import { formatTum } from '@d4rt/geometry';
 import { selectFrames, type Cameras, type DepthMaps, type PointCloud, type Scene, type Tracks, type VideoFrames } from '@d4rt/core';
 import { writeDepthPng, writeJson, writeMp4, writeNpy, writeRgbPng } from '@d4rt/runtime-node';
-import { depthToRgba, drawTracks, encodePly, rgbToRgba } from '@d4rt/viz';
+import { depthToRgba, drawTracks, encodeCamerasJson, encodePly, encodeTracksJson, rgbToRgba } from '@d4rt/viz';
 
 /** Stored units per depth unit in the 16-bit depth PNGs. */
 export const DEPTH_PNG_SCALE = 1000;
@@ -48,39 +48,19 @@ export async function writeDepthOutputs(dir: string, depth: DepthMaps, scene: Sc
   return ['depth.npy', 'depth/', 'depth-color/', 'depth.json'];
 }
 
-/** `cameras.json` (intrinsics, camera-to-world row-major 4x4) and `trajectory.tum`. */
+/** `cameras.json` (`d4rt-cameras/1`: intrinsics, camera-to-world row-major 4x4) and `trajectory.tum`. */
 export async function writeCameraOutputs(dir: string, cams: Cameras, scene: Scene, fps: number | undefined): Promise<string[]> {
   const sourceFrames = Array.from(scene.sourceIndices);
-  await writeJson(join(dir, 'cameras.json'), {
-    frames: cams.frames,
-    width: cams.width,
-    height: cams.height,
-    sourceFrames,
-    conventions:
-      'OpenCV camera axes (x right, y down, z forward); intrinsics in pixels of the source video; cameraToWorld row-major 4x4; world = camera of the first frame; translations up to one scale per clip',
-    intrinsics: cams.intrinsics,
-    cameraToWorld: cams.cameraToWorld.map((m) => poseToRowMajor(m)),
-  });
+  // The CLI writes into writeOutputFolder's temporary folder, so plain writes are all-or-nothing too.
+  await writeFile(join(dir, 'cameras.json'), encodeCamerasJson(cams, { sourceFrames }));
   const timestamps = sourceFrames.map((s) => (fps ? s / fps : s));
   await writeFile(join(dir, 'trajectory.tum'), formatTum({ timestamps, poses: cams.cameraToWorld }));
   return ['cameras.json', 'trajectory.tum'];
 }
 
-/** `tracks.json`: per frame, (u, v), xyz and visibility of every point. */
+/** `tracks.json` (`d4rt-tracks/1`): per frame, (u, v), xyz and visibility of every point. */
 export async function writeTrackOutputs(dir: string, tracks: Tracks, query: { u: ArrayLike<number>; v: ArrayLike<number>; frame: ArrayLike<number> }, scene: Scene): Promise<string[]> {
-  const n = tracks.points;
-  const per = <T>(f: (t: number) => T): T[] => Array.from({ length: tracks.frames }, (_, t) => f(t));
-  await writeJson(join(dir, 'tracks.json'), {
-    frames: tracks.frames,
-    points: n,
-    frame: tracks.frame,
-    sourceFrames: Array.from(scene.sourceIndices),
-    conventions: 'u = x / (width - 1), v = y / (height - 1); xyz in the camera of each frame (frame "camera") or of the first frame ("world"), up to scale; arrays per frame',
-    query: Array.from({ length: n }, (_, i) => [query.u[i], query.v[i], query.frame[i]]),
-    uv: per((t) => tracks.uv.subarray(t * n * 2, (t + 1) * n * 2)),
-    xyz: per((t) => tracks.xyz.subarray(t * n * 3, (t + 1) * n * 3)),
-    visibility: per((t) => tracks.visibility.subarray(t * n, (t + 1) * n)),
-  });
+  await writeFile(join(dir, 'tracks.json'), encodeTracksJson(tracks, { query, sourceFrames: Array.from(scene.sourceIndices) }));
   return ['tracks.json'];
 }
 
