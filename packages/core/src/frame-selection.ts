@@ -44,3 +44,48 @@ export function modelFrameOfSource(sourceIndices: ArrayLike<number>, source: num
   }
   throw new RangeError(`${fn}: source frame ${describeValue(source)} is not one of the model's frames; the nearest is source frame ${sourceIndices[best]} (model frame ${best})`);
 }
+
+/** Which source frames land in which output slots when a reader keeps at most T frames ({@link planFrameSelection}). */
+export interface SelectionPlan {
+  /** Frames kept (`T`, or the source count without selection). */
+  kept: number;
+  /** The selection (`selectFrames(n, T)`), or undefined for every frame in order. */
+  indices?: Int32Array;
+  /** Per source frame: the first output slot that holds it, or -1 when it is not kept. */
+  first: Int32Array;
+  /** Per source frame: one past the last output slot that holds it (slots are consecutive). */
+  end: Int32Array;
+}
+
+/**
+ * Plans which of `n` source frames a video reader keeps: `selectFrames(n, keep)` when `keep < n`,
+ * else every frame once (also when `keep` is undefined). Both runtimes' `readVideo` use it, so they
+ * keep the same frames.
+ * @returns a new plan
+ */
+export function planFrameSelection(n: number, keep: number | undefined): SelectionPlan {
+  const first = new Int32Array(n).fill(-1);
+  const end = new Int32Array(n);
+  if (keep === undefined) {
+    for (let i = 0; i < n; i++) {
+      first[i] = i;
+      end[i] = i + 1;
+    }
+    return { kept: n, first, end };
+  }
+  if (keep >= n) {
+    // A short source is kept whole, each frame once (see ReadVideoOptions.frames).
+    for (let i = 0; i < n; i++) {
+      first[i] = i;
+      end[i] = i + 1;
+    }
+    return { kept: n, indices: Int32Array.from({ length: n }, (_, i) => i), first, end };
+  }
+  const indices = selectFrames(n, keep);
+  for (let k = 0; k < keep; k++) {
+    const s = indices[k]!;
+    if (first[s] === -1) first[s] = k;
+    end[s] = k + 1;
+  }
+  return { kept: keep, indices, first, end };
+}

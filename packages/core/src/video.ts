@@ -58,3 +58,32 @@ export function assertVideoFrames(fn: string, video: unknown): asserts video is 
     throw new InvalidVideoError('bad-frames', `${fn}: video.sourceIndices.length (${v.sourceIndices.length}) must equal video.frames (${v.frames})`);
   }
 }
+
+/**
+ * Allocates `frames * height * width * 3` bytes, or throws `'too-large'` (before any decoding)
+ * when that exceeds `maxBytes` or the platform's largest typed array. Shared by the runtimes'
+ * video and image readers.
+ * @param fn - caller name for the message
+ * @param name - the source as the message names it
+ * @returns a new zeroed array
+ * @throws {@link InvalidVideoError} (`'too-large'`)
+ */
+export function allocateFrames(fn: string, name: string, frames: number, width: number, height: number, maxBytes: number): Uint8Array {
+  const bytes = frames * height * width * 3;
+  const needs = `${formatBytes(bytes)} (${frames} frames of ${width}x${height} RGB = ${bytes} bytes)`;
+  const hint = 'pass { frames: T } (e.g. { frames: 16 }) to keep only T evenly spaced frames, or raise maxBytes';
+  if (bytes > maxBytes) {
+    throw new InvalidVideoError('too-large', `${fn}: ${name} needs ${needs}, more than maxBytes (${maxBytes} = ${formatBytes(maxBytes)}); ${hint}`);
+  }
+  try {
+    return new Uint8Array(bytes);
+  } catch (error) {
+    throw new InvalidVideoError('too-large', `${fn}: ${name} needs ${needs}, which could not be allocated (${(error as Error).message}); ${hint}`, { cause: error });
+  }
+}
+
+function formatBytes(n: number): string {
+  if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(2)} GiB`;
+  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`;
+  return `${n} bytes`;
+}

@@ -5,8 +5,8 @@
  */
 import path from 'node:path';
 import sharp from 'sharp';
-import { InvalidVideoError, describeValue, type ProgressCallback, type VideoFrames } from '@d4rt/core';
-import { allocateFrames, assertOptionsObject, assertReadableFile, checkCommonOptions, planSelection } from './read-video.js';
+import { InvalidVideoError, allocateFrames, describeValue, planFrameSelection, type ProgressCallback, type VideoFrames } from '@d4rt/core';
+import { assertOptionsObject, assertReadableFile, checkCommonOptions } from './read-video.js';
 
 /** Options of {@link readFrames}. */
 export interface ReadFramesOptions {
@@ -90,7 +90,7 @@ export async function readFrames(files: readonly string[], options: ReadFramesOp
     }
   }
 
-  const plan = planSelection(files.length, keep);
+  const plan = planFrameSelection(files.length, keep);
   const label = files.length === 1 ? names[0]! : `${names[0]} and ${files.length - 1} more images`;
   const data = allocateFrames(fn, label, plan.kept, width, height, maxBytes);
   const frameBytes = width * height * 3;

@@ -12,7 +12,7 @@
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { InvalidVideoError, describeValue, selectFrames, type ProgressCallback, type VideoFrames } from '@d4rt/core';
+import { InvalidVideoError, allocateFrames, describeValue, planFrameSelection, type ProgressCallback, type VideoFrames } from '@d4rt/core';
 import { errorLine, ffmpegCapabilities, ffmpegFor, passthroughArgs, runFfmpeg, stderrLines, tidyLine } from './ffmpeg.js';
 
 /** Default bound of the bytes a read may keep: 2 GiB. */
@@ -101,7 +101,7 @@ export async function readVideo(file: string, options: ReadVideoOptions = {}): P
 
   // 2. Memory check before decoding.
   const { width, height } = probe;
-  const plan = planSelection(counted, keep);
+  const plan = planFrameSelection(counted, keep);
   const frameBytes = width * height * 3;
   const data = allocateFrames(fn, name, plan.kept, width, height, maxBytes);
 
@@ -239,70 +239,6 @@ function exitText(run: { code: number | null; signal: string | null }): string {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers shared with read-frames.ts (internal, not re-exported from the package).
-
-/** Which source frames land in which output slots. @internal */
-export interface SelectionPlan {
-  /** Frames kept (`T`, or the source count without selection). */
-  kept: number;
-  /** The selection (`selectFrames(n, T)`), or undefined for every frame in order. */
-  indices?: Int32Array;
-  /** Per source frame: the first output slot that holds it, or -1 when it is not kept. */
-  first: Int32Array;
-  /** Per source frame: one past the last output slot that holds it (slots are consecutive). */
-  end: Int32Array;
-}
-
-/** Plans `selectFrames(n, keep)` when `keep < n`, else every frame once (also when `keep` is undefined). @internal */
-export function planSelection(n: number, keep: number | undefined): SelectionPlan {
-  const first = new Int32Array(n).fill(-1);
-  const end = new Int32Array(n);
-  if (keep === undefined) {
-    for (let i = 0; i < n; i++) {
-      first[i] = i;
-      end[i] = i + 1;
-    }
-    return { kept: n, first, end };
-  }
-  if (keep >= n) {
-    // A short source is kept whole, each frame once (see ReadVideoOptions.frames).
-    for (let i = 0; i < n; i++) {
-      first[i] = i;
-      end[i] = i + 1;
-    }
-    return { kept: n, indices: Int32Array.from({ length: n }, (_, i) => i), first, end };
-  }
-  const indices = selectFrames(n, keep);
-  for (let k = 0; k < keep; k++) {
-    const s = indices[k]!;
-    if (first[s] === -1) first[s] = k;
-    end[s] = k + 1;
-  }
-  return { kept: keep, indices, first, end };
-}
-
-/**
- * Allocates `frames * height * width * 3` bytes, or throws `'too-large'` (before any decoding)
- * when that exceeds `maxBytes` or the platform's largest typed array. @internal
- */
-export function allocateFrames(fn: string, name: string, frames: number, width: number, height: number, maxBytes: number): Uint8Array {
-  const bytes = frames * height * width * 3;
-  const needs = `${formatBytes(bytes)} (${frames} frames of ${width}x${height} RGB = ${bytes} bytes)`;
-  const hint = 'pass { frames: T } (e.g. { frames: 16 }) to keep only T evenly spaced frames, or raise maxBytes';
-  if (bytes > maxBytes) {
-    throw new InvalidVideoError('too-large', `${fn}: ${name} needs ${needs}, more than maxBytes (${maxBytes} = ${formatBytes(maxBytes)}); ${hint}`);
-  }
-  try {
-    return new Uint8Array(bytes);
-  } catch (error) {
-    throw new InvalidVideoError('too-large', `${fn}: ${name} needs ${needs}, which could not be allocated (${(error as Error).message}); ${hint}`, { cause: error });
-  }
-}
-
-function formatBytes(n: number): string {
-  if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(2)} GiB`;
-  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`;
-  return `${n} bytes`;
-}
 
 /** Throws TypeError / RangeError unless `value` is a non-empty string. @internal */
 export function assertPathArg(fn: string, arg: string, value: unknown): asserts value is string {

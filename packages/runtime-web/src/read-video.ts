@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { InvalidVideoError, selectFrames, type ProgressCallback, type VideoFrames } from '@d4rt/core';
+import { InvalidVideoError, allocateFrames, planFrameSelection, type ProgressCallback, type VideoFrames } from '@d4rt/core';
+import { fetchChecked } from './fetch-checked.js';
 import { demuxMp4, sniffContainer, type ContainerKind } from './mp4-demux.js';
 import { YUV_FORMATS, copyFrameRgb } from './yuv-to-rgb.js';
 
@@ -85,21 +86,11 @@ function checkOptions(options: ReadVideoOptions): void {
   }
 }
 
-/** Source indices to keep: all, or `keep` evenly spaced ones. */
-function planKeep(n: number, keep: number | undefined): Int32Array {
-  if (keep === undefined || keep >= n) return Int32Array.from({ length: n }, (_, i) => i);
-  return selectFrames(n, keep);
-}
-
-function allocate(name: string, kept: number, width: number, height: number, maxBytes: number): Uint8Array {
-  const bytes = kept * width * height * 3;
-  if (bytes > maxBytes) {
-    throw new InvalidVideoError(
-      'too-large',
-      `${FN}: ${name}: ${kept} frames of ${width}x${height} need ${bytes} bytes, over options.maxBytes (${maxBytes}); pass options.frames to keep fewer`,
-    );
-  }
-  return new Uint8Array(bytes);
+/** The source frames kept, in output order (the runtimes' shared plan: all, or `keep` evenly spaced). */
+function keptFrames(n: number, keep: number | undefined): { indices: Int32Array; slot: Int32Array } {
+  const plan = planFrameSelection(n, keep);
+  // Frames are never repeated here (a short source is kept whole), so `first` is each source frame's slot.
+  return { indices: plan.indices ?? Int32Array.from({ length: n }, (_, i) => i), slot: plan.first };
 }
 
 /** A 2D canvas that reads back pixels (OffscreenCanvas where available). */
@@ -125,14 +116,7 @@ function abortError(signal: AbortSignal): unknown {
 
 async function sourceBytes(source: Blob | string | URL, name: string, signal?: AbortSignal): Promise<ArrayBuffer> {
   if (typeof Blob !== 'undefined' && source instanceof Blob) return source.arrayBuffer();
-  let res: Response;
-  try {
-    res = await fetch(String(source), signal === undefined ? {} : { signal });
-  } catch (error) {
-    if (signal?.aborted) throw abortError(signal);
-    throw new InvalidVideoError('not-found', `${FN}: ${name} could not be downloaded (${(error as Error).message})`, { cause: error });
-  }
-  if (!res.ok) throw new InvalidVideoError('not-found', `${FN}: ${name} answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`);
+  const res = await fetchChecked(String(source), `${FN}: ${name}`, (message, options) => new InvalidVideoError('not-found', message, options), { signal });
   return res.arrayBuffer();
 }
 
@@ -161,12 +145,8 @@ async function decodeWithWebCodecs(
   const byTime = new Map<number, number>();
   [...samples].sort((a, b) => a.cts - b.cts).forEach((s, i) => byTime.set(toUs(s.cts), i));
   const n = samples.length;
-  const keepIdx = planKeep(n, options.frames);
-  const slot = new Int32Array(n).fill(-1);
-  keepIdx.forEach((src, k) => {
-    slot[src] = k;
-  });
-  const data = allocate(name, keepIdx.length, width, height, options.maxBytes ?? DEFAULT_MAX_BYTES);
+  const { indices: keepIdx, slot } = keptFrames(n, options.frames);
+  const data = allocateFrames(FN, name, keepIdx.length, width, height, options.maxBytes ?? DEFAULT_MAX_BYTES);
   const frameBytes = width * height * 3;
   const read = pixelReader(width, height);
   let decoded = 0;
@@ -358,8 +338,8 @@ async function decodeWithElement(
     }
     const fps = options.fps ?? 30;
     const n = Math.max(1, Math.round(duration * fps));
-    const keepIdx = planKeep(n, options.frames);
-    const data = allocate(name, keepIdx.length, width, height, options.maxBytes ?? DEFAULT_MAX_BYTES);
+    const keepIdx = keptFrames(n, options.frames).indices;
+    const data = allocateFrames(FN, name, keepIdx.length, width, height, options.maxBytes ?? DEFAULT_MAX_BYTES);
     const frameBytes = width * height * 3;
     const read = pixelReader(width, height);
     onProgress?.({ stage: 'decode-video', done: 0, total: keepIdx.length });
