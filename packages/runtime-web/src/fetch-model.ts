@@ -5,6 +5,7 @@
  * @module
  */
 import { ModelLoadError, type ProgressCallback } from '@d4rt/core';
+import { fetchChecked } from './fetch-checked.js';
 
 /** Name of the Cache API cache the SDK stores model files in (unless told another). */
 export const DEFAULT_MODEL_CACHE = 'd4rt-models-v1';
@@ -44,16 +45,11 @@ async function openCache(name: string | false): Promise<Cache | null> {
 async function start(req: ModelFileRequest, cache: Cache | null, key: string, doFetch: typeof fetch, signal?: AbortSignal): Promise<{ res: Response; cached: boolean }> {
   const hit = cache === null ? undefined : await cache.match(key);
   if (hit !== undefined) return { res: hit, cached: true };
-  let res: Response;
-  try {
-    res = await doFetch(req.url, signal === undefined ? {} : { signal });
-  } catch (error) {
-    if (signal?.aborted) throw signal.reason ?? error;
-    throw new ModelLoadError(`loadModel: ${req.what} '${req.url}' could not be downloaded (${(error as Error).message})`, { cause: error });
-  }
-  if (!res.ok) {
-    throw new ModelLoadError(`loadModel: ${req.what} '${req.url}' answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}; is the model folder served at that URL?`);
-  }
+  const res = await fetchChecked(req.url, `loadModel: ${req.what} '${req.url}'`, (message, options) => new ModelLoadError(message, options), {
+    fetch: doFetch,
+    signal,
+    httpHint: '; is the model folder served at that URL?',
+  });
   return { res, cached: false };
 }
 

@@ -5,6 +5,7 @@
  * @module
  */
 import { D4rtModel, ModelLoadError, createSessionsWithFallback, parseManifest, type ModelManifest, type ProgressCallback } from '@d4rt/core';
+import { fetchChecked } from './fetch-checked.js';
 import { fetchModelFiles } from './fetch-model.js';
 import { configureWasm, createWebBackend, resolveWebDevice, type WebDevice } from './web-backend.js';
 
@@ -66,17 +67,12 @@ function textHash(text: string): string {
  */
 export async function fetchManifest(folderUrl: string, options: Pick<LoadModelOptions, 'fetch' | 'signal'> = {}): Promise<{ manifest: ModelManifest; version: string }> {
   const url = new URL('manifest.json', folderUrl).href;
-  const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
-  let res: Response;
-  try {
-    res = await doFetch(url, { cache: 'no-cache', ...(options.signal !== undefined && { signal: options.signal }) });
-  } catch (error) {
-    if (options.signal?.aborted) throw options.signal.reason ?? error;
-    throw new ModelLoadError(`loadModel: manifest '${url}' could not be downloaded (${(error as Error).message})`, { cause: error });
-  }
-  if (!res.ok) {
-    throw new ModelLoadError(`loadModel: manifest '${url}' answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}; is the model folder served at that URL?`);
-  }
+  const res = await fetchChecked(url, `loadModel: manifest '${url}'`, (message, options) => new ModelLoadError(message, options), {
+    fetch: options.fetch,
+    signal: options.signal,
+    init: { cache: 'no-cache' },
+    httpHint: '; is the model folder served at that URL?',
+  });
   const text = await res.text();
   let json: unknown;
   try {

@@ -56,24 +56,10 @@ async function handle(req: Exclude<WorkerRequest, { op: 'abort' }>, signal: Abor
       if (scene === undefined) throw new Error(`d4rt worker: unknown scene ${req.scene}`);
       const { progress, ...rest } = req.options;
       const options = { ...rest, signal, ...progressOf(req.id, progress) };
-      let result: unknown;
-      switch (req.method) {
-        case 'query':
-          result = await scene.query(req.args[0] as Parameters<Scene['query']>[0], options);
-          break;
-        case 'depth':
-          result = await scene.depth(options);
-          break;
-        case 'track':
-          result = await scene.track(req.args[0] as Parameters<Scene['track']>[0], options);
-          break;
-        case 'cameras':
-          result = await scene.cameras(options);
-          break;
-        case 'pointCloud':
-          result = await scene.pointCloud(options);
-          break;
-      }
+      // Every query method takes its positional arguments (the points of `track`, the queries of
+      // `query`; none for the others) and then the options.
+      const method = scene[req.method] as (...args: unknown[]) => Promise<unknown>;
+      const result = await method.call(scene, ...req.args, options);
       // Results are new arrays owned by nobody else here: move them, do not copy.
       return { result, transfer: transferables(result) };
     }
