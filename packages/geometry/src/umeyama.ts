@@ -386,6 +386,14 @@ export function umeyamaRobust(src: NumberArray, dst: NumberArray, options: Umeya
   for (let i = 0; i < n; i++) if (weights === null || weights[i]! > 0) positive++;
 
   let iterations = 0;
+  /** One reweighted fit with `combined`; keeps the previous fit and returns false when it is degenerate. */
+  const refit = (): boolean => {
+    saveFit();
+    iterations++;
+    if (fitCore(src, dst, combined, n, similarity, true) === 'ok') return true;
+    restoreFit();
+    return false;
+  };
   if (method === 'trimmed') {
     const keep = Math.min(positive, Math.max(3, Math.ceil(fraction * positive)));
     for (let it = 0; it < maxIterations; it++) {
@@ -405,13 +413,7 @@ export function umeyamaRobust(src: NumberArray, dst: NumberArray, options: Umeya
         combined[i] = inlier * wi;
       }
       if (!changed) break;
-      saveFit();
-      iterations++;
-      const s = fitCore(src, dst, combined, n, similarity, true);
-      if (s !== 'ok') {
-        restoreFit();
-        break;
-      }
+      if (!refit()) break;
     }
   } else {
     const c = method === 'huber' ? 1.345 : 2.3849;
@@ -430,13 +432,7 @@ export function umeyamaRobust(src: NumberArray, dst: NumberArray, options: Umeya
         robust[i] = rw;
         combined[i] = (weights === null ? 1 : weights[i]!) * rw;
       }
-      saveFit();
-      iterations++;
-      const s = fitCore(src, dst, combined, n, similarity, true);
-      if (s !== 'ok') {
-        restoreFit();
-        break;
-      }
+      if (!refit()) break;
       if (fitChange() < 1e-12) break;
     }
   }
