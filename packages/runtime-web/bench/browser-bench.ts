@@ -62,8 +62,7 @@ async function webRun(threads: number): Promise<WebRun> {
   return page.page.evaluate(
     async ({ threads, repeats }) => {
       const { d4rt } = window as unknown as { d4rt: typeof import('../src/index.js') };
-      // Settings are per realm: a fresh page per thread count would be cleaner, but ort reads numThreads at first init only,
-      // so this bench runs one thread count per page (see below).
+      // onnxruntime-web reads numThreads once per page, when it first starts: one thread count per page.
       const model = await d4rt.loadModel('/models/d4rt-tiny/', { device: 'wasm', wasmPaths: '/ort/', threads });
       const data = new Uint8Array(await (await fetch('/models/fixtures/demo/frames.u8')).arrayBuffer());
       const v = { data, frames: 16, width: 192, height: 128 };

@@ -2,7 +2,7 @@
  * Builds the runtime-web test page (esbuild: the package's API on `window.d4rt`, and the worker
  * entry as `worker.js`), serves it with cross-origin isolation and opens it in headless Chromium.
  */
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -44,7 +44,6 @@ export async function openTestPage(options: { webgpu?: boolean; isolate?: boolea
     logLevel: 'error',
   });
   await copyFile(path.join(here, 'pages/index.html'), path.join(out, 'index.html'));
-  const { mkdir } = await import('node:fs/promises');
   await mkdir(files);
   const server = await serveStatic(out, { mounts: { '/models/': MODELS, '/ort/': ORT_DIST }, isolate: options.isolate ?? true });
   const browser = await launchChromium({ webgpu: options.webgpu ?? false });
