@@ -80,5 +80,8 @@ export type { TapVid3dMetrics, TapVid3dOptions, Tracks3d } from './metrics/track
 export { tapVidMetrics } from './metrics/tracks-2d.js';
 export type { TapVidMetrics, TapVidOptions, Tracks2d } from './metrics/tracks-2d.js';
 
+export { pearsonCorrelation } from './metrics/correlation.js';
+export type { PearsonOptions } from './metrics/correlation.js';
+
 export { absoluteTrajectoryError, relativePoseError, trajectoryMetrics } from './metrics/trajectory.js';
 export type { TrajectoryAlignment, TrajectoryMetrics, TrajectoryMetricsOptions } from './metrics/trajectory.js';
