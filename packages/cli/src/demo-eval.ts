@@ -8,8 +8,8 @@ import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { readDataset, readVideo, writeJson, writeOutputFolder } from '@d4rt/runtime-node';
-import { METRIC_KEYS, evaluateScene, evaluateSequence, formatTable, meanMetrics, type EvalResult } from './evaluate.js';
+import { readDataset, readVideo, writeJson, writeOutputFolder, type Scene } from '@d4rt/runtime-node';
+import { BASELINE_KEYS, METRIC_KEYS, blankVideo, evaluateScene, evaluateSequence, formatTable, meanResult, type EvalBaselines, type EvalMetrics, type EvalResult } from './evaluate.js';
 import type { CommandResult } from './commands.js';
 import { COMMON_HELP, COMMON_OPTIONS, UsageError, intOption, parse } from './options.js';
 import { writeCameraOutputs, writeDepthOutputs, writePointCloud, writeTrackOutputs, writeTrackOverlay } from './outputs.js';
@@ -30,12 +30,27 @@ export function heldoutFixtures(): string[] {
     .map((d) => join(root, d));
 }
 
-const lastLine = (metrics: Record<string, number>): string =>
-  JSON.stringify(Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, Number.isFinite(v) ? Number(v.toPrecision(6)) : null])));
+/** 6 significant digits; NaN and infinities as null. */
+const round6 = (v: number): number | null => (Number.isFinite(v) ? Number(v.toPrecision(6)) : null);
+
+/**
+ * `d4rt eval`'s last line: the mean model metrics (METRIC_KEYS), then `baselines` (each baseline's
+ * mean metrics, BASELINE_KEYS) and `inputDependence`.
+ */
+function lastLine(mean: ReturnType<typeof meanResult>): string {
+  const pick = (m: Partial<EvalMetrics>, keys: readonly (keyof EvalMetrics)[]): Record<string, number | null> =>
+    Object.fromEntries(keys.map((k) => [k, round6(m[k]!)]));
+  const names = Object.keys(BASELINE_KEYS) as (keyof EvalBaselines)[];
+  return JSON.stringify({
+    ...pick(mean.model, METRIC_KEYS),
+    baselines: Object.fromEntries(names.map((name) => [name, pick(mean.baselines[name], BASELINE_KEYS[name])])),
+    inputDependence: round6(mean.inputDependence),
+  });
+}
 
 /** `d4rt demo`. */
 export async function runDemo(argv: string[]): Promise<CommandResult> {
-  const { values } = parse('demo', argv, { ...COMMON_OPTIONS, stats: { type: 'boolean', default: false } }, false);
+  const { values } = parse('demo', argv, { ...COMMON_OPTIONS, stats: { type: 'boolean', default: false }, prior: { type: 'boolean', default: false } }, false);
   if (values.help) {
     return {
       stdout: `d4rt demo [options]
@@ -44,8 +59,11 @@ Runs the model (default: the embedded d4rt-tiny) on the bundled synthetic demo c
 (@d4rt/models/fixtures/demo/demo.mp4, decoded with ffmpeg) and writes into --out:
 depth.npy, depth/*.png (16-bit), depth-color/*.png, tracks.json, tracks.mp4 (overlay),
 pointcloud.ply, cameras.json, trajectory.tum and metrics.json; then prints the metrics
-against the clip's exact ground truth beside trivial baselines.
+against the clip's exact ground truth beside trivial baselines (constant and ramp depth, points
+that never move, identity poses, a 60 degree FOV).
 
+  --prior              also run the prior baseline: the model on a blank video (one more encode
+                       and the same queries again), and the inputDependence it gives
   --stats              print {"seconds", "maxRssMB"} as the last line (for benchmarks)
 
 ${COMMON_HELP}
@@ -62,9 +80,11 @@ ${COMMON_HELP}
     const gt = await readDataset(folder);
     const video = await readVideo(join(folder, 'demo.mp4'), { frames: model.manifest.clip.frames, onProgress: progress });
     const scene = await model.encode(video, { onProgress: progress });
+    let priorScene: Scene | undefined;
     try {
+      if (values.prior) priorScene = await model.encode(blankVideo(video), { onProgress: progress });
       const seq = { ...gt, video };
-      const ev = await evaluateScene(scene, seq, { protocol: 'fixture', chunkSize, onProgress: progress });
+      const ev = await evaluateScene(scene, seq, { protocol: 'fixture', chunkSize, onProgress: progress, ...(priorScene && { priorScene }) });
       const cloud = await scene.pointCloud({ chunkSize, onProgress: progress });
       const files = await writeOutputFolder(out, async (dir) => {
         await writeDepthOutputs(dir, ev.depth, scene);
@@ -86,6 +106,7 @@ ${COMMON_HELP}
       if (values.stats) lines.push(JSON.stringify({ seconds: Number(seconds.toFixed(3)), maxRssMB: Number((process.resourceUsage().maxRSS / 1024).toFixed(1)) }));
       return { stdout: lines.join('\n') + '\n', files };
     } finally {
+      priorScene?.dispose();
       scene.dispose();
     }
   } finally {
@@ -96,7 +117,7 @@ ${COMMON_HELP}
 /** `d4rt eval`. */
 export async function runEval(argv: string[]): Promise<CommandResult> {
   const { out: _unused, ...common } = COMMON_OPTIONS;
-  const { values, positionals } = parse('eval', argv, { ...common, fixtures: { type: 'boolean', default: false }, json: { type: 'string' } });
+  const { values, positionals } = parse('eval', argv, { ...common, fixtures: { type: 'boolean', default: false }, json: { type: 'string' }, 'no-prior': { type: 'boolean', default: false } });
   if (values.help) {
     return {
       stdout: `d4rt eval <folder...> [options]
@@ -104,11 +125,23 @@ d4rt eval --fixtures [options]
 
 Evaluates the model on d4rt-clip/1 fixture clips (exact ground truth; the same protocol as
 training's evaluate.py --fixtures) or datasets with depth and poses (pi3-room, Open3D RGB-D
-layouts), beside trivial baselines. Prints a table; the last line is one JSON object with the
-mean model metrics: absRel, delta1, apd3d, aj, oa, ate, rpeTrans, rpeRot, focalErr.
+layouts), beside trivial baselines on the same frames:
+  constant   depth 1                      ramp      depth exp(-0.716 v), v = row / (H - 1)
+  prior      the model on a blank video (every RGB byte 128), every metric
+  static     points that never move       identity  identity poses
+  fov60      a 60 degree horizontal FOV
+and inputDependence: the correlation of log(model depth / prior depth) with log(gt depth) over
+the depth samples (about 0 when the model's depth does not follow the input beyond its prior).
+
+Prints a table (model, baseline = constant + static + identity + fov60, ramp and prior rows per
+sequence) and an inputDependence line; the last line is one JSON object of means over the
+sequences: absRel, delta1, apd3d, aj, oa, ate, rpeTrans, rpeRot, focalErr (the model), then
+"baselines": {"constant", "ramp", "prior", "static", "identity", "fov60"} with the same metric
+names inside, and "inputDependence" (6 significant digits; null where a metric does not apply).
 
   --fixtures           evaluate the held-out clips bundled with @d4rt/models
-  --json <file>        also write every result as JSON
+  --json <file>        also write every result (and the means) as JSON
+  --no-prior           skip the prior baseline (half the time; prior and inputDependence null)
 
 ${COMMON_HELP.replace(/\n {2}-o, --out.*$/m, '')}
 `,
@@ -124,17 +157,17 @@ ${COMMON_HELP.replace(/\n {2}-o, --out.*$/m, '')}
     for (const folder of folders) {
       const seq = await readDataset(folder);
       progress.label(seq.name);
-      results.push(await evaluateSequence(model, seq, { chunkSize, onProgress: progress }));
+      results.push(await evaluateSequence(model, seq, { chunkSize, onProgress: progress, prior: !values['no-prior'] }));
     }
   } finally {
     progress.done();
     await model.dispose();
   }
-  const mean = meanMetrics(results.map((r) => r.model));
+  const mean = meanResult(results);
   if (values.json) {
-    await writeJson(resolve(values.json as string), { model: model.manifest.name, results, mean: { model: mean, baseline: meanMetrics(results.map((r) => r.baseline)) } });
+    await writeJson(resolve(values.json as string), { model: model.manifest.name, results, mean });
   }
-  const meanRow: EvalResult = { name: 'mean', protocol: results[0]!.protocol, frames: 0, model: mean, baseline: meanMetrics(results.map((r) => r.baseline)) };
+  const meanRow: EvalResult = { name: 'mean', protocol: results[0]!.protocol, frames: 0, ...mean };
   const table = formatTable(results.length > 1 ? [...results, meanRow] : results);
-  return { stdout: `${table}\n${lastLine(Object.fromEntries(METRIC_KEYS.map((k) => [k, mean[k]])))}\n` };
+  return { stdout: `${table}\n${lastLine(mean)}\n` };
 }

@@ -10,19 +10,44 @@
  *   (TAPVid-3D with the intrinsics of the first frame); poses; focal error of the first frame.
  * - `'real'` protocol (datasets with depth and poses, e.g. pi3-room, Open3D RGB-D): depth on the
  *   model's `H x W` grid against the nearest ground-truth pixel; poses; focal error as the median
- *   over frames.
+ *   over frames; no tracks (NaN).
  *
  * Depth: AbsRel and delta < 1.25 after one median scale per sequence (`depthMetrics`); poses: ATE
  * and RPE after a Sim(3) fit of the camera centres (`trajectoryMetrics`); focal error
- * `mean(|fx - fx_gt| / fx_gt, |fy - fy_gt| / fy_gt)`. Baselines on the same frames: constant
- * depth, points that never move (always visible), identity poses, a 60 degree horizontal FOV.
+ * `mean(|fx - fx_gt| / fx_gt, |fy - fy_gt| / fy_gt)`.
+ *
+ * Baselines ({@link EvalBaselines}), on the same frames with the same metric code:
+ * - `constant`: depth 1 everywhere;
+ * - `ramp`: depth `exp(-RAMP_K v)`, `v` the normalised row of each depth query (the `v` the model is
+ *   queried with), {@link RAMP_K} fitted on training clips: the input-free layout of a room;
+ * - `prior`: the model on {@link blankVideo} (every RGB byte 128, same frames and size) asked the
+ *   same queries, every metric: what the model answers without seeing the input;
+ * - `static`: points that never move (always visible); `identity`: identity poses; `fov60`: a 60
+ *   degree horizontal field of view.
+ *
+ * `inputDependence`: the Pearson correlation between `log(model depth) - log(prior depth)` and
+ * `log(gt depth)`, pooled over the sequence's depth samples where gt > 0 and both predictions are
+ * finite and > 0 (0 when the model answers exactly its prior; near 0 when what it adds to the prior
+ * does not follow the scene).
  *
  * @module
  */
-import { depthMetrics, tapVid3dMetrics, trajectoryMetrics, type Intrinsics } from '@d4rt/geometry';
+import { depthMetrics, pearsonCorrelation, tapVid3dMetrics, trajectoryMetrics, type Intrinsics } from '@d4rt/geometry';
 import { medianInPlace } from '@d4rt/geometry/select';
 import { mat4 } from 'gl-matrix';
-import { gridUv, type Cameras, type D4rtModel, type DepthMaps, type GroundTruthSequence, type GroundTruthTracks, type ProgressCallback, type Scene, type TrackPoints, type Tracks } from '@d4rt/runtime-node';
+import {
+  gridUv,
+  type Cameras,
+  type D4rtModel,
+  type DepthMaps,
+  type GroundTruthSequence,
+  type GroundTruthTracks,
+  type ProgressCallback,
+  type Scene,
+  type TrackPoints,
+  type Tracks,
+  type VideoFrames,
+} from '@d4rt/runtime-node';
 
 /** What the evaluation reads of a `GroundTruthSequence` (`@d4rt/runtime-node`'s dataset readers). */
 export type EvalSequence = Pick<GroundTruthSequence, 'name' | 'video' | 'depth' | 'intrinsics' | 'cameraToWorld'> & {
@@ -42,17 +67,79 @@ export interface EvalMetrics {
   focalErr: number;
 }
 
+/** Each trivial baseline with the metrics it answers (see the module notes). */
+export interface EvalBaselines {
+  /** Depth 1 everywhere. */
+  constant: Pick<EvalMetrics, 'absRel' | 'delta1'>;
+  /** Depth `exp(-RAMP_K v)`. */
+  ramp: Pick<EvalMetrics, 'absRel' | 'delta1'>;
+  /** The model on a blank video (NaN when not run). */
+  prior: EvalMetrics;
+  /** Points that never move, always visible (NaN without tracks). */
+  static: Pick<EvalMetrics, 'apd3d' | 'aj' | 'oa'>;
+  /** Identity poses. */
+  identity: Pick<EvalMetrics, 'ate' | 'rpeTrans' | 'rpeRot'>;
+  /** fx = fy = W / 2 / tan(30 deg). */
+  fov60: Pick<EvalMetrics, 'focalErr'>;
+}
+
 /** Result of {@link evaluateSequence}. */
 export interface EvalResult {
   name: string;
   protocol: 'fixture' | 'real';
   frames: number;
   model: EvalMetrics;
+  /** The combined baseline row: constant + static + identity + fov60. */
   baseline: EvalMetrics;
+  baselines: EvalBaselines;
+  /** Correlation of log(model / prior depth) with log gt depth (NaN without the prior). */
+  inputDependence: number;
 }
 
 /** Metric keys in table order. */
 export const METRIC_KEYS: readonly (keyof EvalMetrics)[] = ['absRel', 'delta1', 'apd3d', 'aj', 'oa', 'ate', 'rpeTrans', 'rpeRot', 'focalErr'];
+
+/** The metric keys of each baseline, in table order (the keys training's `BASELINE_KEYS` has). */
+export const BASELINE_KEYS: { readonly [B in keyof EvalBaselines]: readonly (keyof EvalBaselines[B])[] } = {
+  constant: ['absRel', 'delta1'],
+  ramp: ['absRel', 'delta1'],
+  prior: METRIC_KEYS,
+  static: ['apd3d', 'aj', 'oa'],
+  identity: ['ate', 'rpeTrans', 'rpeRot'],
+  fov60: ['focalErr'],
+};
+
+/**
+ * Slope of the ramp baseline, depth = `exp(-RAMP_K v)`: the least-squares slope of the mean row
+ * profile of log depth over training clips, fitted by `training/tools/fit_ramp.py` (-0.716);
+ * `training/d4rt_train/evaluate.py` has the same constant.
+ */
+export const RAMP_K = 0.716;
+
+/** The byte every RGB channel of {@link blankVideo} holds. */
+export const BLANK_BYTE = 128;
+
+/**
+ * The prior baseline's input: a video of the same frames, size, fps and source indices as `video`
+ * with every RGB byte {@link BLANK_BYTE}.
+ * @returns a new {@link VideoFrames} (fresh arrays)
+ */
+export function blankVideo(video: VideoFrames): VideoFrames {
+  return {
+    data: new Uint8Array(video.frames * video.height * video.width * 3).fill(BLANK_BYTE),
+    frames: video.frames,
+    width: video.width,
+    height: video.height,
+    ...(video.fps !== undefined && { fps: video.fps }),
+    ...(video.sourceIndices && { sourceIndices: video.sourceIndices.slice() }),
+    ...(video.sourceFrames !== undefined && { sourceFrames: video.sourceFrames }),
+  };
+}
+
+const NO_METRICS: EvalMetrics = Object.freeze({
+  absRel: Number.NaN, delta1: Number.NaN, apd3d: Number.NaN, aj: Number.NaN, oa: Number.NaN,
+  ate: Number.NaN, rpeTrans: Number.NaN, rpeRot: Number.NaN, focalErr: Number.NaN,
+});
 
 const focalErr = (f: Pick<Intrinsics, 'fx' | 'fy'>, g: Pick<Intrinsics, 'fx' | 'fy'>): number =>
   (Math.abs(f.fx - g.fx) / g.fx + Math.abs(f.fy - g.fy) / g.fy) / 2;
@@ -74,38 +161,69 @@ export function evaluatedFrames(scene: Scene, sourceFrames: number): { source: n
 }
 
 /**
- * Encodes `seq.video` with `model` and computes the model's and the baselines' metrics.
+ * Encodes `seq.video` with `model` (and, unless `prior: false`, a blank video of the same size for
+ * the prior baseline) and computes the model's and the baselines' metrics.
  * @param model - a loaded model
  * @param seq - the sequence and its ground truth
- * @param options - `protocol` (default `'fixture'` when the sequence has tracks, else `'real'`), `chunkSize`, `onProgress`
+ * @param options - `protocol` (default `'fixture'` when the sequence has tracks, else `'real'`), `prior`, `chunkSize`, `onProgress`
  * @returns a new {@link EvalResult}
  */
 export async function evaluateSequence(model: D4rtModel, seq: EvalSequence, options: EvalOptions = {}): Promise<EvalResult> {
-  const scene = await model.encode(seq.video, { ...(options.onProgress && { onProgress: options.onProgress }) });
+  const { prior = true, ...rest } = options;
+  const enc = { ...(options.onProgress && { onProgress: options.onProgress }) };
+  const scene = await model.encode(seq.video, enc);
   try {
-    return (await evaluateScene(scene, seq, options)).result;
+    const priorScene = prior ? await model.encode(blankVideo(seq.video), enc) : undefined;
+    try {
+      return (await evaluateScene(scene, seq, { ...rest, ...(priorScene && { priorScene }) })).result;
+    } finally {
+      priorScene?.dispose();
+    }
   } finally {
     scene.dispose();
   }
 }
 
-/** Options of {@link evaluateSequence} and {@link evaluateScene}. */
+/** Options of {@link evaluateSequence}. */
 export interface EvalOptions {
   /** Default `'fixture'` when the sequence has tracks, else `'real'`. */
   protocol?: 'fixture' | 'real';
+  /**
+   * Run the prior baseline: one more encode (of {@link blankVideo}) and the model's queries again.
+   * Default true; with false, `baselines.prior` and `inputDependence` are NaN.
+   */
+  prior?: boolean;
   chunkSize?: number;
   onProgress?: ProgressCallback;
+}
+
+/** Options of {@link evaluateScene}. */
+export interface EvalSceneOptions extends Omit<EvalOptions, 'prior'> {
+  /**
+   * The same model's scene of {@link blankVideo}`(seq.video)`, for the prior baseline and
+   * `inputDependence`; without it they are NaN.
+   */
+  priorScene?: Scene;
+}
+
+/** The outputs of one scene that the metrics read (and callers may write). */
+interface SceneOutputs {
+  depth: DepthMaps;
+  cameras: Cameras;
+  tracks?: Tracks;
 }
 
 /**
  * Computes the metrics of an already encoded scene of `seq.video`, and returns the outputs it
  * computed on the way (depth maps of the evaluated frames, cameras, and with the fixture protocol
  * the camera-frame tracks of the clip's tracks), so callers can write them without querying again.
+ * With `priorScene`, it asks that scene the same queries for the prior baseline.
+ * @throws RangeError when `priorScene` differs from `scene` in frames, size or source frames
  */
 export async function evaluateScene(
   scene: Scene,
   seq: EvalSequence,
-  options: EvalOptions = {},
+  options: EvalSceneOptions = {},
 ): Promise<{ result: EvalResult; depth: DepthMaps; cameras: Cameras; tracks?: Tracks; trackPoints?: TrackPoints }> {
   const protocol = options.protocol ?? (seq.tracks ? 'fixture' : 'real');
   const q = { ...(options.chunkSize !== undefined && { chunkSize: options.chunkSize }), ...(options.onProgress && { onProgress: options.onProgress }) };
@@ -113,49 +231,15 @@ export async function evaluateScene(
   const { source, model: frames } = evaluatedFrames(scene, seq.video.frames);
   const n = source.length;
   const plane = Ws * Hs;
-  // depth
-  let gt: Float32Array, depthMaps: DepthMaps;
-  if (protocol === 'fixture') {
-    depthMaps = await scene.depth({ ...q, frames, width: Ws, height: Hs });
-    gt = new Float32Array(n * plane);
-    source.forEach((s, i) => gt.set(seq.depth.subarray(s * plane, (s + 1) * plane), i * plane));
-  } else {
-    const d = (depthMaps = await scene.depth({ ...q, frames }));
-    const mapSize = d.width * d.height;
-    // ground truth at the nearest source pixel of each query's (u, v)
-    const { u, v } = gridUv(d.width, d.height);
-    gt = new Float32Array(n * mapSize);
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < mapSize; j++) {
-        gt[i * mapSize + j] = seq.depth[source[i]! * plane + rint(v[j]! * (Hs - 1)) * Ws + rint(u[j]! * (Ws - 1))]!;
-      }
-    }
+  const T = scene.frames;
+  const ps = options.priorScene;
+  if (ps && (ps.width !== scene.width || ps.height !== scene.height || ps.frames !== T || ps.sourceIndices.some((s, k) => s !== scene.sourceIndices[k]))) {
+    throw new RangeError(
+      `evaluateScene: options.priorScene (${ps.frames} frames of ${ps.width}x${ps.height}, source frames ${ps.sourceIndices.join(',')}) must be the model's scene of blankVideo(seq.video): ` +
+        `${T} frames of ${scene.width}x${scene.height}, source frames ${scene.sourceIndices.join(',')}`,
+    );
   }
-  const pred = depthMaps.data;
-  const dm = depthMetrics(pred, gt, { alignment: 'median', frames: n });
-  const dc = depthMetrics(new Float32Array(pred.length).fill(1), gt, { alignment: 'median', frames: n });
-  // cameras
-  const cams = await scene.cameras(q);
-  const rel = (s: number): mat4 => {
-    const inv = mat4.invert(mat4.create(), seq.cameraToWorld[source[0]!]!)!;
-    return mat4.multiply(mat4.create(), inv, seq.cameraToWorld[s]!);
-  };
-  const gtPoses = source.map(rel);
-  const predPoses = frames.map((k) => cams.cameraToWorld[k]!);
-  const pm = trajectoryMetrics(predPoses, gtPoses);
-  const ident = identityBaseline(gtPoses);
-  const f60 = (Ws / 2) / Math.tan(Math.PI / 6);
-  let fe: number, fb: number;
-  if (protocol === 'fixture') {
-    fe = focalErr(cams.intrinsics[frames[0]!]!, seq.intrinsics[source[0]!]!);
-    fb = focalErr({ fx: f60, fy: f60 }, seq.intrinsics[source[0]!]!);
-  } else {
-    fe = medianInPlace(Float64Array.from(frames, (k, i) => focalErr(cams.intrinsics[k]!, seq.intrinsics[source[i]!]!)), n);
-    fb = medianInPlace(Float64Array.from(source, (s) => focalErr({ fx: f60, fy: f60 }, seq.intrinsics[s]!)), n);
-  }
-  const model3d = { apd3d: Number.NaN, aj: Number.NaN, oa: Number.NaN };
-  const base3d = { ...model3d };
-  let tracks: Tracks | undefined;
+  // the clip's track queries (fixture protocol): (u, v) in the first model frame showing source frame s
   let trackPoints: TrackPoints | undefined;
   if (protocol === 'fixture' && seq.tracks) {
     const N = seq.tracks.count;
@@ -165,10 +249,39 @@ export async function evaluateScene(
       points.v[i] = seq.tracks.query[3 * i + 1]!;
       points.frame[i] = scene.frameOfSource(seq.tracks.query[3 * i + 2]!);
     }
-    const tr = await scene.track(points, { ...q, frame: 'camera' });
-    tracks = tr;
     trackPoints = points;
-    const T = scene.frames;
+  }
+  const run = async (s: Scene): Promise<SceneOutputs> => {
+    const depth = protocol === 'fixture' ? await s.depth({ ...q, frames, width: Ws, height: Hs }) : await s.depth({ ...q, frames });
+    const cameras = await s.cameras(q);
+    const tracks = trackPoints && (await s.track(trackPoints, { ...q, frame: 'camera' }));
+    return { depth, cameras, ...(tracks && { tracks }) };
+  };
+  const out = await run(scene);
+  const prior = ps && (await run(ps));
+
+  // depth ground truth at each depth sample, and the normalised row v of each sample of a frame
+  const d = out.depth;
+  const mapSize = d.width * d.height;
+  const gt = new Float32Array(n * mapSize);
+  const { u, v } = gridUv(d.width, d.height);
+  if (protocol === 'fixture') {
+    source.forEach((s, i) => gt.set(seq.depth.subarray(s * plane, (s + 1) * plane), i * plane));
+  } else {
+    // ground truth at the nearest source pixel of each query's (u, v)
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < mapSize; j++) {
+        gt[i * mapSize + j] = seq.depth[source[i]! * plane + rint(v[j]! * (Hs - 1)) * Ws + rint(u[j]! * (Ws - 1))]!;
+      }
+    }
+  }
+  // camera ground truth relative to the first evaluated frame
+  const inv0 = mat4.invert(mat4.create(), seq.cameraToWorld[source[0]!]!)!;
+  const gtPoses = source.map((s) => mat4.multiply(mat4.create(), inv0, seq.cameraToWorld[s]!));
+  // track ground truth of the T model frames, and the points that never move
+  let trackTruth: { gxyz: Float32Array; gvis: Uint8Array; still: Float32Array; opts: { frames: number; points: number; intrinsics: Intrinsics } } | undefined;
+  if (trackPoints && seq.tracks) {
+    const N = seq.tracks.count;
     const gxyz = new Float32Array(T * N * 3);
     const gvis = new Uint8Array(T * N);
     const still = new Float32Array(T * N * 3);
@@ -181,21 +294,87 @@ export async function evaluateScene(
         for (let c = 0; c < 3; c++) still[(k * N + i) * 3 + c] = seq.tracks.xyzCamera[(s0 * N + i) * 3 + c]!;
       }
     }
-    const intr = seq.intrinsics[scene.sourceIndices[0]!]!;
-    const opts = { frames: T, points: N, intrinsics: intr };
-    const tm = tapVid3dMetrics({ xyz: tr.xyz, visible: tr.visible }, { xyz: gxyz, visible: gvis }, opts);
-    const sm = tapVid3dMetrics({ xyz: still, visible: new Uint8Array(T * N).fill(1) }, { xyz: gxyz, visible: gvis }, opts);
-    Object.assign(model3d, { apd3d: tm.averagePtsWithin, aj: tm.averageJaccard, oa: tm.occlusionAccuracy });
-    Object.assign(base3d, { apd3d: sm.averagePtsWithin, aj: sm.averageJaccard, oa: sm.occlusionAccuracy });
+    trackTruth = { gxyz, gvis, still, opts: { frames: T, points: N, intrinsics: seq.intrinsics[scene.sourceIndices[0]!]! } };
   }
+  const focalOf = (f: (gt: Intrinsics, i: number) => number): number =>
+    protocol === 'fixture'
+      ? f(seq.intrinsics[source[0]!]!, 0)
+      : medianInPlace(Float64Array.from(source, (s, i) => f(seq.intrinsics[s]!, i)), n);
+
+  /** Every metric of one scene's outputs. */
+  const score = (o: SceneOutputs): EvalMetrics => {
+    const dm = depthMetrics(o.depth.data, gt, { alignment: 'median', frames: n });
+    const pm = trajectoryMetrics(frames.map((k) => o.cameras.cameraToWorld[k]!), gtPoses);
+    const m: EvalMetrics = {
+      ...NO_METRICS,
+      absRel: dm.absRel,
+      delta1: dm.delta1,
+      ate: pm.ate,
+      rpeTrans: pm.rpeTranslation,
+      rpeRot: pm.rpeRotation,
+      focalErr: focalOf((g, i) => focalErr(o.cameras.intrinsics[frames[i]!]!, g)),
+    };
+    if (trackTruth && o.tracks) {
+      const tm = tapVid3dMetrics({ xyz: o.tracks.xyz, visible: o.tracks.visible }, { xyz: trackTruth.gxyz, visible: trackTruth.gvis }, trackTruth.opts);
+      Object.assign(m, { apd3d: tm.averagePtsWithin, aj: tm.averageJaccard, oa: tm.occlusionAccuracy });
+    }
+    return m;
+  };
+
+  const model = score(out);
+  const dc = depthMetrics(new Float32Array(gt.length).fill(1), gt, { alignment: 'median', frames: n });
+  const ramp = new Float64Array(gt.length);
+  for (let i = 0; i < n; i++) for (let j = 0; j < mapSize; j++) ramp[i * mapSize + j] = Math.exp(-RAMP_K * v[j]!);
+  const dr = depthMetrics(ramp, gt, { alignment: 'median', frames: n });
+  const still = { apd3d: Number.NaN, aj: Number.NaN, oa: Number.NaN };
+  if (trackTruth) {
+    const sm = tapVid3dMetrics({ xyz: trackTruth.still, visible: new Uint8Array(trackTruth.gvis.length).fill(1) }, { xyz: trackTruth.gxyz, visible: trackTruth.gvis }, trackTruth.opts);
+    Object.assign(still, { apd3d: sm.averagePtsWithin, aj: sm.averageJaccard, oa: sm.occlusionAccuracy });
+  }
+  const ident = identityBaseline(gtPoses);
+  const f60 = (Ws / 2) / Math.tan(Math.PI / 6);
+  const baselines: EvalBaselines = {
+    constant: { absRel: dc.absRel, delta1: dc.delta1 },
+    ramp: { absRel: dr.absRel, delta1: dr.delta1 },
+    prior: prior ? score(prior) : { ...NO_METRICS },
+    static: still,
+    identity: { ate: ident.ate, rpeTrans: ident.rpeTranslation, rpeRot: ident.rpeRotation },
+    fov60: { focalErr: focalOf((g) => focalErr({ fx: f60, fy: f60 }, g)) },
+  };
   const result: EvalResult = {
     name: seq.name,
     protocol,
     frames: n,
-    model: { absRel: dm.absRel, delta1: dm.delta1, ...model3d, ate: pm.ate, rpeTrans: pm.rpeTranslation, rpeRot: pm.rpeRotation, focalErr: fe },
-    baseline: { absRel: dc.absRel, delta1: dc.delta1, ...base3d, ate: ident.ate, rpeTrans: ident.rpeTranslation, rpeRot: ident.rpeRotation, focalErr: fb },
+    model,
+    baseline: combinedBaseline(baselines),
+    baselines,
+    inputDependence: prior ? inputDependence(out.depth.data, prior.depth.data, gt) : Number.NaN,
   };
-  return { result, depth: depthMaps, cameras: cams, ...(tracks && { tracks }), ...(trackPoints && { trackPoints }) };
+  return { result, depth: out.depth, cameras: out.cameras, ...(out.tracks && { tracks: out.tracks }), ...(trackPoints && { trackPoints }) };
+}
+
+/**
+ * The inputDependence of a sequence: Pearson's r between `log(predModel) - log(predPrior)` and
+ * `log(gt)` over the samples where `gt > 0` and both predictions are finite and `> 0` (three
+ * arrays of the same layout; the samples are pooled).
+ */
+export function inputDependence(predModel: ArrayLike<number>, predPrior: ArrayLike<number>, gt: ArrayLike<number>): number {
+  const x = new Float64Array(gt.length);
+  const y = new Float64Array(gt.length);
+  const mask = new Uint8Array(gt.length);
+  for (let i = 0; i < gt.length; i++) {
+    const pm = predModel[i]!, pp = predPrior[i]!, g = gt[i]!;
+    if (!(g > 0 && pm > 0 && pp > 0 && Number.isFinite(pm) && Number.isFinite(pp))) continue;
+    mask[i] = 1;
+    x[i] = Math.log(pm) - Math.log(pp);
+    y[i] = Math.log(g);
+  }
+  return pearsonCorrelation(x, y, { mask });
+}
+
+/** The `baseline` row: constant + static + identity + fov60. */
+function combinedBaseline(b: EvalBaselines): EvalMetrics {
+  return { ...b.constant, ...b.static, ...b.identity, ...b.fov60 };
 }
 
 /**
@@ -213,22 +392,50 @@ function identityBaseline(gt: readonly mat4[]): { ate: number; rpeTranslation: n
 
 /** Mean of each metric over results (ignoring NaN). */
 export function meanMetrics(rows: readonly EvalMetrics[]): EvalMetrics {
-  const out = {} as EvalMetrics;
-  for (const k of METRIC_KEYS) {
-    const vals = rows.map((r) => r[k]).filter((x) => Number.isFinite(x));
-    out[k] = vals.length ? vals.reduce((a, b) => a + b, 0) / vals.length : Number.NaN;
-  }
-  return out;
+  return meanOf(rows, METRIC_KEYS);
 }
 
-/** A Markdown table of results: one model row and one baseline row per sequence. */
+function meanOf<T extends Partial<EvalMetrics>>(rows: readonly T[], keys: readonly (keyof T)[]): T {
+  const out = {} as Record<keyof T, number>;
+  for (const k of keys) out[k] = meanValue(rows.map((r) => r[k] as number));
+  return out as T;
+}
+
+const meanValue = (xs: readonly number[]): number => {
+  const vals = xs.filter((x) => Number.isFinite(x));
+  return vals.length ? vals.reduce((a, b) => a + b, 0) / vals.length : Number.NaN;
+};
+
+/** The mean over results of `model`, `baseline`, each of `baselines` and `inputDependence` (ignoring NaN). */
+export function meanResult(results: readonly EvalResult[]): Pick<EvalResult, 'model' | 'baseline' | 'baselines' | 'inputDependence'> {
+  const of = <B extends keyof EvalBaselines>(name: B): EvalBaselines[B] => meanOf(results.map((r) => r.baselines[name]), BASELINE_KEYS[name]);
+  return {
+    model: meanMetrics(results.map((r) => r.model)),
+    baseline: meanMetrics(results.map((r) => r.baseline)),
+    baselines: { constant: of('constant'), ramp: of('ramp'), prior: of('prior'), static: of('static'), identity: of('identity'), fov60: of('fov60') },
+    inputDependence: meanValue(results.map((r) => r.inputDependence)),
+  };
+}
+
+/**
+ * A Markdown table of results: per sequence a model row, the combined baseline row, the ramp row
+ * and (when it was run) the prior row; then a line with each sequence's inputDependence.
+ */
 export function formatTable(results: readonly EvalResult[]): string {
   const head = `| sequence | what | ${METRIC_KEYS.join(' | ')} |`;
   const rule = `|---|---|${METRIC_KEYS.map(() => '---:').join('|')}|`;
-  const fmt = (x: number): string => (Number.isFinite(x) ? x.toFixed(4) : '-');
+  const fmt = (x: number | undefined): string => (x !== undefined && Number.isFinite(x) ? x.toFixed(4) : '-');
+  const row = (name: string, what: string, m: Partial<EvalMetrics>): string => `| ${name} | ${what} | ${METRIC_KEYS.map((k) => fmt(m[k])).join(' | ')} |`;
+  const ran = (m: EvalMetrics): boolean => METRIC_KEYS.some((k) => Number.isFinite(m[k]));
   const rows = results.flatMap((r) => [
-    `| ${r.name} | model | ${METRIC_KEYS.map((k) => fmt(r.model[k])).join(' | ')} |`,
-    `| ${r.name} | baseline | ${METRIC_KEYS.map((k) => fmt(r.baseline[k])).join(' | ')} |`,
+    row(r.name, 'model', r.model),
+    row(r.name, 'baseline', r.baseline),
+    row(r.name, 'ramp', r.baselines.ramp),
+    ...(ran(r.baselines.prior) ? [row(r.name, 'prior', r.baselines.prior)] : []),
   ]);
-  return [head, rule, ...rows].join('\n');
+  const lines = [head, rule, ...rows];
+  if (results.some((r) => Number.isFinite(r.inputDependence))) {
+    lines.push('', `inputDependence (corr. of log model/prior depth with log gt; ~0 = ignores the input): ${results.map((r) => `${r.name} ${fmt(r.inputDependence)}`).join(', ')}`);
+  }
+  return lines.join('\n');
 }

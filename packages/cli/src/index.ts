@@ -4,6 +4,18 @@
  * @packageDocumentation
  */
 export { main } from './main.js';
-export { METRIC_KEYS, evaluateScene, evaluateSequence, formatTable, meanMetrics } from './evaluate.js';
-export type { EvalMetrics, EvalOptions, EvalResult, EvalSequence } from './evaluate.js';
+export {
+  BASELINE_KEYS,
+  BLANK_BYTE,
+  METRIC_KEYS,
+  RAMP_K,
+  blankVideo,
+  evaluateScene,
+  evaluateSequence,
+  formatTable,
+  inputDependence,
+  meanMetrics,
+  meanResult,
+} from './evaluate.js';
+export type { EvalBaselines, EvalMetrics, EvalOptions, EvalResult, EvalSceneOptions, EvalSequence } from './evaluate.js';
 export { fixturesPath, heldoutFixtures } from './demo-eval.js';

@@ -166,32 +166,83 @@ describe('bad inputs', () => {
 });
 
 describe('outputs', () => {
+  const KEYS = ['absRel', 'delta1', 'apd3d', 'aj', 'oa', 'ate', 'rpeTrans', 'rpeRot', 'focalErr'];
+  const BASELINES: Record<string, string[]> = {
+    constant: ['absRel', 'delta1'],
+    ramp: ['absRel', 'delta1'],
+    prior: KEYS,
+    static: ['apd3d', 'aj', 'oa'],
+    identity: ['ate', 'rpeTrans', 'rpeRot'],
+    fov60: ['focalErr'],
+  };
+  type Numbers = Record<string, number | null>;
+  /** Every number of a result (or mean) as 'model.absRel', 'baselines.prior.ate', ..., 'inputDependence'. */
+  const numbers = (r: { model: Numbers; baseline: Numbers; baselines: Record<string, Numbers>; inputDependence: number | null }): Numbers => ({
+    ...Object.fromEntries(KEYS.flatMap((k) => [[`model.${k}`, r.model[k]!], [`baseline.${k}`, r.baseline[k]!]])),
+    ...Object.fromEntries(Object.entries(BASELINES).flatMap(([name, keys]) => keys.map((k) => [`baselines.${name}.${k}`, r.baselines[name]![k]!]))),
+    inputDependence: r.inputDependence,
+  });
+  /** Within 1 % relative (inputDependence, which can be near 0: within 1e-3 absolute); null / NaN skipped. */
+  const expectClose = (mine: Numbers, ref: Numbers, what: string): void => {
+    for (const [key, want] of Object.entries(ref)) {
+      if (want === null || !Number.isFinite(want)) continue;
+      const got = mine[key];
+      expect(got, `${what} ${key}`).toBeTypeOf('number');
+      if (key === 'inputDependence') expect(Math.abs(got! - want), `${what} ${key}`).toBeLessThan(1e-3);
+      else expect(Math.abs(got! / want - 1), `${what} ${key}`).toBeLessThan(0.01);
+    }
+  };
+
   it('d4rt eval --fixtures reproduces training (evaluate.py --fixtures) within 1 %', () => {
     const json = join(dir, 'eval.json');
     const r = d4rt('eval', '--fixtures', '--json', json, '-q');
     expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\| heldout-0 \| ramp \|/);
+    expect(r.stdout).toMatch(/\| mean \| prior \|/);
+    expect(r.stdout).toMatch(/^inputDependence .*heldout-0 -?\d\.\d{4}, .*mean -?\d\.\d{4}$/m);
     const last = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(Object.keys(last)).toEqual([...KEYS, 'baselines', 'inputDependence']);
+    expect(Object.keys(last.baselines)).toEqual(Object.keys(BASELINES));
+    for (const [name, keys] of Object.entries(BASELINES)) expect(Object.keys(last.baselines[name]), name).toEqual(keys);
     const ref = JSON.parse(readFileSync(join(MODELS, 'd4rt-tiny/eval-fixtures.json'), 'utf8'));
     const ours = JSON.parse(readFileSync(json, 'utf8'));
-    for (const key of ['absRel', 'delta1', 'apd3d', 'aj', 'oa', 'ate', 'rpeTrans', 'rpeRot', 'focalErr']) {
-      expect(Math.abs(last[key] / ref.mean.model[key] - 1), key).toBeLessThan(0.01);
-      for (const clip of ref.clips) {
-        const mine = ours.results.find((x: { name: string }) => x.name === clip.name);
-        expect(Math.abs(mine.model[key] / clip.model[key] - 1), `${clip.name} ${key}`).toBeLessThan(0.01);
-        expect(Math.abs(mine.baseline[key] / clip.baseline[key] - 1), `${clip.name} baseline ${key}`).toBeLessThan(0.01);
-      }
+    // the committed reference has every number, so no comparison is skipped for lack of one
+    expect(Object.values(numbers(ref.mean)).every((x) => typeof x === 'number' && Number.isFinite(x))).toBe(true);
+    const b = last.baselines;
+    expectClose(numbers({ ...last, model: last, baseline: { ...b.constant, ...b.static, ...b.identity, ...b.fov60 } }), numbers(ref.mean), 'last line');
+    expectClose(numbers(ours.mean), numbers(ref.mean), 'mean');
+    expect(ours.results.map((x: { name: string }) => x.name)).toEqual(ref.clips.map((c: { name: string }) => c.name));
+    for (const clip of ref.clips) {
+      const mine = ours.results.find((x: { name: string }) => x.name === clip.name);
+      expectClose(numbers(mine), numbers(clip), clip.name);
     }
-  }, 240_000);
+  }, 360_000);
 
   it.skipIf(!existsSync(join(SHARED, 'pi3-room')))('d4rt eval on pi3-room prints a table and a last-line JSON', () => {
     const r = d4rt('eval', join(SHARED, 'pi3-room'), '-q');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/\| pi3-room \| model \|/);
+    expect(r.stdout).toMatch(/\| pi3-room \| prior \|/);
     const last = JSON.parse(r.stdout.trim().split('\n').pop()!);
-    expect(Object.keys(last)).toEqual(['absRel', 'delta1', 'apd3d', 'aj', 'oa', 'ate', 'rpeTrans', 'rpeRot', 'focalErr']);
+    expect(Object.keys(last)).toEqual([...KEYS, 'baselines', 'inputDependence']);
     expect(last.absRel).toBeGreaterThan(0);
     expect(last.apd3d).toBeNull();
-  }, 120_000);
+    // no tracks: the prior's and the static baseline's track metrics are null, the rest numbers
+    expect(last.baselines.prior).toMatchObject({ apd3d: null, aj: null, oa: null });
+    expect(last.baselines.static).toEqual({ apd3d: null, aj: null, oa: null });
+    for (const k of ['absRel', 'delta1', 'ate', 'focalErr']) expect(last.baselines.prior[k], k).toBeGreaterThan(0);
+    expect(last.baselines.ramp.absRel).toBeGreaterThan(0);
+    expect(Math.abs(last.inputDependence)).toBeLessThanOrEqual(1);
+    // --no-prior: the same model numbers, prior and inputDependence null
+    const np = d4rt('eval', join(SHARED, 'pi3-room'), '--no-prior', '-q');
+    expect(np.code, np.stderr).toBe(0);
+    expect(np.stdout).not.toMatch(/\| prior \|/);
+    const lastNp = JSON.parse(np.stdout.trim().split('\n').pop()!);
+    expect(lastNp.absRel).toBe(last.absRel);
+    expect(lastNp.baselines.ramp).toEqual(last.baselines.ramp);
+    expect(Object.values(lastNp.baselines.prior).every((x) => x === null)).toBe(true);
+    expect(lastNp.inputDependence).toBeNull();
+  }, 180_000);
 
   it('d4rt demo writes every output and prints metrics against the ground truth', () => {
     const out = join(dir, 'demo-out');
@@ -204,6 +255,11 @@ describe('outputs', () => {
     const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
     // the model beats constant depth on its own demo clip
     expect(metrics.model.absRel).toBeLessThan(metrics.baseline.absRel);
+    expect(metrics.baselines.constant.absRel).toBe(metrics.baseline.absRel);
+    expect(metrics.baselines.ramp.absRel).toBeGreaterThan(0);
+    // the prior is an option of the demo (one more encode): not run by default
+    expect(metrics.baselines.prior.absRel).toBeNull();
+    expect(metrics.inputDependence).toBeNull();
     expect(readFileSync(join(out, 'pointcloud.ply')).subarray(0, 3).toString()).toBe('ply');
   }, 240_000);
 });
