@@ -34,6 +34,16 @@ class ModelConfig:
     uv_window: int = 3               # truncated soft-argmax: bins on each side of the argmax
     local_sample: bool = True        # add the memory tokens bilinearly sampled at (u, v) in the
                                      # tubelet slices of tSrc and tTgt to the query token
+    # v2 options (defaults = v1 behaviour, so older checkpoints load unchanged)
+    stem: str = 'linear'             # 'linear' tubelet embedding or 'conv': a per-frame convolutional
+                                     # stem (3 stride-2 stages) whose features are fused per tubelet
+    stem_channels: tuple = (32, 64, 128)
+    query_norm: bool = False         # LayerNorm each summand of the query token before adding
+    depth_skip: bool = False         # the dense depth head (log-depth over the clip's mean, per pixel
+                                     # of each tubelet) is part of the decoder: its value at (u, v)
+                                     # in frame tSrc is added to the query token and to the z' output
+    dec_attn: str = ''               # per decoder block: 'g' global cross-attention, 't' restricted to
+                                     # the tTgt slice, 's' to the tSrc slice; '' = all global
 
     @property
     def tokens(self) -> int:
@@ -58,11 +68,14 @@ class TrainConfig:
     w3d: float = 1.0
     w2d: float = 0.5
     wvis: float = 0.2
+    waux: float = 0.0                # dense auxiliary depth loss on the encoder (every pixel of every
+                                     # frame, through a training-only per-token head); 0 = off
     val_clips: int = 16
     val_every: int = 250
     ckpt_every: int = 250
     max_minutes: float = 1e9         # stop (and checkpoint) after this wall time; the LR schedule follows it
     threads: int = 2
+    render_workers: int = 0          # processes rendering clips ahead of use (0: inline, deterministic)
     seed: int = 0
     device: str = 'cpu'
 
@@ -91,7 +104,7 @@ def to_dict(cfg) -> dict:
 def model_from_dict(d: dict) -> ModelConfig:
     d = dict(d)
     d.setdefault('local_sample', False)  # configs saved before the option existed had none
-    for k in ('mean', 'std'):
+    for k in ('mean', 'std', 'stem_channels'):
         if k in d:
             d[k] = tuple(d[k])
     return ModelConfig(**d)

@@ -96,9 +96,18 @@ def load_checkpoint(path: Path) -> tuple[D4RT, ModelConfig, dict]:
     st = torch.load(path, map_location='cpu')
     cfg = model_from_dict(st['config']['model'])
     model = D4RT(cfg)
-    model.load_state_dict(st['model'])
+    load_weights(model, st['model'], str(path))
     model.eval()
     return model, cfg, st
+
+
+def load_weights(model: D4RT, state: dict, source: str) -> None:
+    """Loads a checkpoint's weights strictly, except the training-only dense depth head, which
+    checkpoints made before it existed do not have (it is not part of the exported model)."""
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    missing = [k for k in missing if not k.startswith('aux_depth.')]
+    if missing or unexpected:
+        raise ValueError(f'{source}: weights do not fit the model: missing {missing}, unexpected {unexpected}')
 
 
 def export_model(model: D4RT, cfg: ModelConfig, out: Path, name: str = 'd4rt-tiny', extra: dict | None = None) -> Path:
@@ -121,7 +130,7 @@ def export_model(model: D4RT, cfg: ModelConfig, out: Path, name: str = 'd4rt-tin
                               dynamic_axes={k: {1: 'Q'} for k in
                                             ('coords', 'times', 'patches', 'xyz', 'uv', 'visibility', 'confidence')},
                               opset_version=OPSET, do_constant_folding=True)
-        info = {'parameters': count_parameters(model), **(extra or {})}
+        info = {'parameters': count_parameters(model.encoder) + count_parameters(model.decoder), **(extra or {})}
         (tmp / 'manifest.json').write_text(json.dumps(manifest(cfg, name, {'info': info}), indent=2) + '\n')
         if out.exists():
             old = out.with_name(f'.{out.name}-old')

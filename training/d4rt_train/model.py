@@ -58,13 +58,17 @@ class CrossAttention(nn.Module):
         self.kv = nn.Linear(dim, 2 * dim)
         self.proj = nn.Linear(dim, dim)
 
-    def forward(self, x, mem):
+    def forward(self, x, mem, bias=None):
         b, q, c = x.shape
         n = mem.shape[1]
         h = self.heads
         qh = self.q(x).reshape(b, q, h, c // h).transpose(1, 2)
         kv = self.kv(mem).reshape(b, n, 2, h, c // h).permute(2, 0, 3, 1, 4)
-        y = _attention(qh, kv[0], kv[1])
+        if bias is None:
+            y = _attention(qh, kv[0], kv[1])
+        else:  # bias [B, Q, N]: 0 where a query may look, -1e4 elsewhere
+            w = torch.matmul(qh, kv[0].transpose(-1, -2)) * (qh.shape[-1] ** -0.5) + bias[:, None]
+            y = torch.matmul(torch.softmax(w, dim=-1), kv[1])
         return self.proj(y.transpose(1, 2).reshape(b, q, c))
 
 
@@ -125,6 +129,22 @@ def sincos_3d(t: int, h: int, w: int, dim: int) -> torch.Tensor:
     return grid.reshape(t * h * w, dim).float()
 
 
+class ConvStem(nn.Module):
+    """Per-frame convolutional stem: per stage a stride-2 3x3 conv and a 3x3 conv (GELU after each);
+    three stages give stride 8. Early convolutions make small ViTs far more sample-efficient."""
+
+    def __init__(self, chans):
+        super().__init__()
+        layers, cin = [], 3
+        for c in chans:
+            layers += [nn.Conv2d(cin, c, 3, 2, 1), nn.GELU(), nn.Conv2d(c, c, 3, 1, 1), nn.GELU()]
+            cin = c
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.net(x)
+
+
 class Encoder(nn.Module):
     """video [B, T, 3, H, W] (normalised), aspect [B] (source width / height) -> memory [B, N, C]."""
 
@@ -132,7 +152,16 @@ class Encoder(nn.Module):
         super().__init__()
         self.cfg = cfg
         c = cfg.width
-        self.embed = nn.Linear(3 * cfg.tubelet_t * cfg.patch * cfg.patch, c)
+        if cfg.stem == 'conv':
+            if cfg.patch != 2 ** len(cfg.stem_channels):
+                raise ValueError(f'stem conv: patch {cfg.patch} must be 2 ** len(stem_channels) = '
+                                 f'{2 ** len(cfg.stem_channels)}')
+            self.stem = ConvStem(cfg.stem_channels)
+            self.embed = nn.Linear(cfg.tubelet_t * cfg.stem_channels[-1], c)
+        elif cfg.stem == 'linear':
+            self.embed = nn.Linear(3 * cfg.tubelet_t * cfg.patch * cfg.patch, c)
+        else:
+            raise ValueError(f"stem: {cfg.stem!r} is not one of 'linear', 'conv'")
         self.slices = cfg.T // cfg.tubelet_t
         self.gh, self.gw = cfg.H // cfg.patch, cfg.W // cfg.patch
         self.register_buffer('pos', sincos_3d(self.slices, self.gh, self.gw, c), persistent=False)
@@ -147,9 +176,15 @@ class Encoder(nn.Module):
         cfg = self.cfg
         b = video.shape[0]
         tt, p = cfg.tubelet_t, cfg.patch
-        # [B, T, 3, H, W] -> [B, T/tt, H/p, W/p, tt*3*p*p] (tubelets)
-        x = video.reshape(b, self.slices, tt, 3, self.gh, p, self.gw, p)
-        x = x.permute(0, 1, 4, 6, 2, 3, 5, 7).reshape(b, self.slices * self.gh * self.gw, tt * 3 * p * p)
+        if cfg.stem == 'conv':
+            f = self.stem(video.reshape(b * cfg.T, 3, cfg.H, cfg.W))        # [B T, C, H/p, W/p]
+            ch = f.shape[1]
+            x = f.reshape(b, self.slices, tt, ch, self.gh, self.gw).permute(0, 1, 4, 5, 2, 3)
+            x = x.reshape(b, self.slices * self.gh * self.gw, tt * ch)
+        else:
+            # [B, T, 3, H, W] -> [B, T/tt, H/p, W/p, tt*3*p*p] (tubelets)
+            x = video.reshape(b, self.slices, tt, 3, self.gh, p, self.gw, p)
+            x = x.permute(0, 1, 4, 6, 2, 3, 5, 7).reshape(b, self.slices * self.gh * self.gw, tt * 3 * p * p)
         x = self.embed(x) + self.pos
         a = self.aspect_token + self.aspect_embed(torch.log(aspect).reshape(b, 1, 1))
         x = torch.cat([a, x], dim=1)
@@ -167,8 +202,8 @@ class DecoderBlock(nn.Module):
         self.n2 = nn.LayerNorm(dim)
         self.mlp = Mlp(dim, ratio)
 
-    def forward(self, x, mem):
-        x = x + self.attn(self.nq(x), self.nm(mem))
+    def forward(self, x, mem, bias=None):
+        x = x + self.attn(self.nq(x), self.nm(mem), bias)
         return x + self.mlp(self.n2(x))
 
 
@@ -188,6 +223,20 @@ class Decoder(nn.Module):
         self.patch_embed = Mlp(3 * cfg.query_patch ** 2, 2.0, out=d)
         self.mem_proj = nn.Linear(cfg.width, d) if cfg.width != d else nn.Identity()
         self.blocks = nn.ModuleList([DecoderBlock(d, cfg.dec_heads, 4.0) for _ in range(cfg.dec_depth)])
+        self.attn_kinds = (cfg.dec_attn or 'g' * cfg.dec_depth)
+        if len(self.attn_kinds) != cfg.dec_depth or set(self.attn_kinds) - set('gts'):
+            raise ValueError(f"dec_attn: {cfg.dec_attn!r} must have one of 'g', 't', 's' per decoder "
+                             f'block ({cfg.dec_depth})')
+        if set(self.attn_kinds) - {'g'}:
+            per = (cfg.H // cfg.patch) * (cfg.W // cfg.patch)
+            sl = torch.cat([torch.tensor([-1]), torch.arange(cfg.tokens - 1) // per])
+            self.register_buffer('token_slice', sl, persistent=False)
+        if cfg.depth_skip:
+            self.depth_head = nn.Linear(cfg.width, cfg.tubelet_t * cfg.patch * cfg.patch)
+            self.depth_embed = nn.Linear(1, d)
+        if cfg.query_norm:
+            n_sum = 5 + (2 if cfg.local_sample else 0) + (1 if cfg.depth_skip else 0)
+            self.qnorms = nn.ModuleList([nn.LayerNorm(d) for _ in range(n_sum)])
         if cfg.local_sample:
             self.local_norm = nn.LayerNorm(cfg.width)
             self.local_src = nn.Linear(cfg.width, d)
@@ -204,21 +253,66 @@ class Decoder(nn.Module):
             nn.init.normal_(emb.weight, std=0.02)
         nn.init.zeros_(self.head_xyz.bias)
 
-    def forward(self, memory, coords, times, patches):
+    def part_names(self) -> tuple:
+        names = ['fourier', 'tSrc', 'tTgt', 'tCam', 'patch']
+        if self.cfg.local_sample:
+            names += ['localSrc', 'localTgt']
+        if self.cfg.depth_skip:
+            names.append('depthSrc')
+        return tuple(names)
+
+    def source_depth(self, memory, coords, times):
+        """The dense depth head's log-depth at (u, v) in frame tSrc [B, Q] (bilinear, per pixel)."""
+        cfg = self.cfg
+        b, n, _ = memory.shape
+        tt, p = cfg.tubelet_t, cfg.patch
+        gh, gw = cfg.H // p, cfg.W // p
+        dmap = self.depth_head(memory[:, 1:])                        # [B, S gh gw, tt p p]
+        dmap = dmap.reshape(b, cfg.T // tt, gh, gw, tt, p, p).permute(0, 1, 4, 2, 5, 3, 6)
+        flat = dmap.reshape(b * cfg.T * cfg.H * cfg.W, 1)
+        base = (torch.arange(b, device=memory.device)[:, None] * cfg.T + times[..., 0]) * (cfg.H * cfg.W)
+        return bilinear_gather(flat, base, coords[..., 0] * (cfg.W - 1), coords[..., 1] * (cfg.H - 1),
+                               cfg.H, cfg.W)[..., 0]
+
+    def query_parts(self, memory, coords, times, patches, src_depth=None) -> list:
+        """The summands of the query token [B, Q, D] in the order of :meth:`part_names` (after
+        their LayerNorms with ``query_norm``)."""
         b, q, _ = coords.shape
         ang = coords[..., None] * self.freqs                        # [B, Q, 2, F]
         four = torch.cat([coords, torch.sin(ang).reshape(b, q, -1), torch.cos(ang).reshape(b, q, -1)], -1)
-        x = (self.coord_embed(four) + self.t_src(times[..., 0]) + self.t_tgt(times[..., 1])
-             + self.t_cam(times[..., 2]) + self.patch_embed(patches))
+        parts = [self.coord_embed(four), self.t_src(times[..., 0]), self.t_tgt(times[..., 1]),
+                 self.t_cam(times[..., 2]), self.patch_embed(patches)]
         if self.cfg.local_sample:
             grid = self.local_norm(memory[:, 1:])
-            x = x + self.local_src(sample_memory(grid, coords, times[..., 0], self.cfg))
-            x = x + self.local_tgt(sample_memory(grid, coords, times[..., 1], self.cfg))
+            parts.append(self.local_src(sample_memory(grid, coords, times[..., 0], self.cfg)))
+            parts.append(self.local_tgt(sample_memory(grid, coords, times[..., 1], self.cfg)))
+        if self.cfg.depth_skip:
+            if src_depth is None:
+                src_depth = self.source_depth(memory, coords, times)
+            parts.append(self.depth_embed(src_depth[..., None]))
+        if self.cfg.query_norm:
+            parts = [n(p) for n, p in zip(self.qnorms, parts)]
+        return parts
+
+    def forward(self, memory, coords, times, patches):
+        b, q, _ = coords.shape
+        src_depth = self.source_depth(memory, coords, times) if self.cfg.depth_skip else None
+        parts = self.query_parts(memory, coords, times, patches, src_depth)
+        x = parts[0]
+        for p in parts[1:]:
+            x = x + p
         mem = self.mem_proj(memory)
-        for blk in self.blocks:
-            x = blk(x, mem)
+        biases = {}
+        for kind in set(self.attn_kinds) - {'g'}:
+            sl = times[..., 1 if kind == 't' else 0] // self.cfg.tubelet_t          # [B, Q]
+            ok = (self.token_slice[None, None, :] == sl[..., None]) | (self.token_slice < 0)[None, None, :]
+            biases[kind] = (~ok).float() * -1e4
+        for kind, blk in zip(self.attn_kinds, self.blocks):
+            x = blk(x, mem, biases.get(kind))
         x = self.norm(x)
         xyz = self.head_xyz(x)
+        if src_depth is not None:   # z' = the source pixel's dense log-depth + a learned residual
+            xyz = torch.cat([xyz[..., :2], xyz[..., 2:] + src_depth[..., None]], dim=-1)
         uv = self.head_uv(x).reshape(b, q, 2, self.cfg.uv_bins)
         return xyz, uv, self.head_vis(x)[..., 0], self.head_conf(x)[..., 0]
 
@@ -245,10 +339,16 @@ class D4RT(nn.Module):
         self.cfg = cfg
         self.encoder = Encoder(cfg)
         self.decoder = Decoder(cfg)
+        # training-only dense depth head (not exported): each memory token predicts the log-depth
+        # (over the clip's mean depth) of every pixel of its tubelet.
+        # with ``depth_skip`` it is the decoder's own depth head.
+        self.aux_depth = (self.decoder.depth_head if cfg.depth_skip
+                          else nn.Linear(cfg.width, cfg.tubelet_t * cfg.patch * cfg.patch))
 
-    def forward(self, video, aspect, coords, times, patches):
+    def forward(self, video, aspect, coords, times, patches, aux: bool = False):
         mem = self.encoder(video, aspect)
-        return self.decoder(mem, coords, times, patches)
+        out = self.decoder(mem, coords, times, patches)
+        return (out, self.aux_depth(mem[:, 1:])) if aux else out
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ optimiser, step, data seed counter), ``log.jsonl`` (train losses every 10 steps,
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import math
 import os
@@ -61,7 +62,20 @@ def make_batch(items, cfg: TrainConfig, g: torch.Generator, device):
     video = torch.stack([fn for _, fn in items]).to(device)
     aspect = torch.tensor([clip.aspect for clip, _ in items], dtype=torch.float32, device=device)
     cat = lambda name: torch.stack([getattr(q, name) for q in qs]).to(device)
-    return video, aspect, {k: cat(k) for k in ('coords', 'times', 'patches', 'xyz', 'uv', 'visible')}
+    batch = {k: cat(k) for k in ('coords', 'times', 'patches', 'xyz', 'uv', 'visible')}
+    if cfg.waux > 0:
+        batch['aux_depth'] = torch.stack([dense_depth_target(clip.depth, m) for clip, _ in items]).to(device)
+    return video, aspect, batch
+
+
+def dense_depth_target(depth: torch.Tensor, m) -> torch.Tensor:
+    """depth [T, H, W] -> log(depth / mean depth) per tubelet [S*gh*gw, tt*p*p], laid out (tt, p, p)
+    in the order of the memory tokens (the target of the training-only dense depth head)."""
+    tt, p = m.tubelet_t, m.patch
+    gh, gw = m.H // p, m.W // p
+    d = torch.log(depth / depth.mean()).float()
+    d = d.reshape(m.T // tt, tt, gh, p, gw, p).permute(0, 2, 4, 1, 3, 5)
+    return d.reshape((m.T // tt) * gh * gw, tt * p * p)
 
 
 def build_validation(cfg: TrainConfig):
@@ -104,17 +118,38 @@ def build_validation(cfg: TrainConfig):
 
 
 @torch.no_grad()
-def validate(model: D4RT, val, cfg: TrainConfig, device) -> dict:
+def validate(model: D4RT, val, cfg: TrainConfig, device, swap: bool = True) -> dict:
+    """Validation metrics on the fixed clips, plus two checks that the answers come from the video:
+
+    - ``swapGap``: depth AbsRel with the memory of another clip (the next one) minus with its own
+      (patches and queries unchanged): near 0 when the decoder does not read the scene;
+    - ``posR2``: the share of the variance of predicted log-depth (each clip's mean removed) that the
+      query position (u, v, t) alone explains, i.e. the per-position mean over clips; compare
+      ``gtPosR2``, the same for the ground truth.
+    """
     model.eval()
     m = cfg.model
-    acc = {'absRel': [], 'delta1': [], 'apd3d': [], 'aj': [], 'oa': [], 'uvErrPx': []}
-    for it in val:
-        mem = model.encoder(it['video'][None].to(device), torch.tensor([it['aspect']], device=device))
+    acc = {'absRel': [], 'delta1': [], 'apd3d': [], 'aj': [], 'oa': [], 'uvErrPx': [], 'swapGap': []}
+    mems = [model.encoder(it['video'][None].to(device), torch.tensor([it['aspect']], device=device)) for it in val]
+    logd, logg = [], []
+    for i, it in enumerate(val):
+        mem = mems[i]
         raw = model.decoder(mem, it['coords'][None].to(device), it['times'][None].to(device),
                             it['patches'][None].to(device))
         dec = decode_outputs(*[r[0].cpu() for r in raw], window=m.uv_window)
         nd = it['n_depth']
         dm = depth_metrics(dec['xyz'][:nd, 2].numpy(), it['depth_gt'])
+        if swap and len(val) > 1:
+            other = mems[(i + 1) % len(val)]
+            nq = slice(0, nd)
+            raw2 = model.decoder(other, it['coords'][None, nq].to(device), it['times'][None, nq].to(device),
+                                 it['patches'][None, nq].to(device))
+            z2 = torch.exp(raw2[0][0, :, 2].clamp(-8, 8)).cpu().numpy()
+            acc['swapGap'].append(depth_metrics(z2, it['depth_gt'])['absRel'] - dm['absRel'])
+        ld = np.log(np.maximum(dec['xyz'][:nd, 2].numpy(), 1e-6))
+        lg = np.log(np.maximum(it['depth_gt'], 1e-6))
+        logd.append(ld - ld.mean())
+        logg.append(lg - lg.mean())
         n = it['n_track']
         tx = dec['xyz'][nd:].reshape(m.T, n, 3).numpy()
         tv = (dec['visibility'][nd:] > 0.5).reshape(m.T, n).numpy()
@@ -128,7 +163,18 @@ def validate(model: D4RT, val, cfg: TrainConfig, device) -> dict:
         for k in ('apd3d', 'aj', 'oa'):
             acc[k].append(tm[k])
     model.train()
-    return {k: float(np.mean(v)) for k, v in acc.items()}
+    res = {k: float(np.mean(v)) for k, v in acc.items() if v}
+    res['posR2'] = position_r2(np.stack(logd))
+    res['gtPosR2'] = position_r2(np.stack(logg))
+    return res
+
+
+def position_r2(x: np.ndarray) -> float:
+    """x [clips, queries] at the same query positions in every clip (each row's mean removed): the
+    share of its variance explained by the per-position mean over clips."""
+    x = x - x.mean(axis=1, keepdims=True)
+    resid = x - x.mean(axis=0, keepdims=True)
+    return float(1.0 - (resid ** 2).sum() / max((x ** 2).sum(), 1e-12))
 
 
 def read_logs(log_paths) -> list:
@@ -167,7 +213,56 @@ def plot_curves(log_path, png: Path):
     plt.close(fig)
 
 
-def train(cfg: TrainConfig, out: Path, resume: bool = False, init_from: Path | None = None, log=print) -> dict:
+def _render_worker_init():
+    torch.set_num_threads(1)
+
+
+class ClipSource:
+    """Training clips in seed order, rendered inline (``workers`` = 0, deterministic) or by worker
+    processes ahead of use, so rendering never starves a fast trainer (a GPU)."""
+
+    def __init__(self, cfg: TrainConfig, first_seed: int, workers: int = 0):
+        self.cfg, self.next_seed = cfg, first_seed
+        self.pending = collections.deque()
+        self.pool = None
+        if workers > 0:
+            import multiprocessing as mp
+            self.pool = mp.get_context('spawn').Pool(workers, initializer=_render_worker_init)
+            self.ahead = 4 * workers
+            self._fill()
+
+    def _fill(self):
+        while len(self.pending) < self.ahead:
+            self.pending.append(self.pool.apply_async(render_training_clip, (self.next_seed, self.cfg)))
+            self.next_seed += 1
+
+    @property
+    def consumed(self) -> int:
+        """The seed of the next clip :meth:`take` returns."""
+        return self.next_seed - len(self.pending)
+
+    def take(self, block: bool = True):
+        """The next clip, or None when ``block`` is false and it is not rendered yet."""
+        if self.pool is None:
+            self.next_seed += 1
+            return render_training_clip(self.next_seed - 1, self.cfg)
+        if not block and not self.pending[0].ready():
+            return None
+        clip = self.pending.popleft().get()
+        self._fill()
+        return clip
+
+    def close(self):
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool = None
+
+
+def train(cfg: TrainConfig, out: Path, resume: bool = False, init_from: Path | None = None, log=print,
+          chunk_minutes: float | None = None) -> dict:
+    """Trains (or resumes) into ``out``. ``chunk_minutes`` stops this call (with a checkpoint) after
+    that much wall time, without touching the schedule, which follows ``cfg.max_minutes`` and
+    ``cfg.steps`` over all calls."""
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(cfg.threads)
     device = torch.device(cfg.device)
@@ -193,10 +288,9 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, init_from: Path | N
     (out / 'config.json').write_text(json.dumps(to_dict(cfg), indent=2))
     log(f'D4RT-tiny: {count_parameters(model):,} parameters, {cfg.model.tokens} memory tokens')
     g = torch.Generator().manual_seed(cfg.seed * 7919 + step)
-    pool = []
-    for _ in range(cfg.pool):
-        pool.append(render_training_clip(seed_counter, cfg))
-        seed_counter += 1
+    source = ClipSource(cfg, seed_counter, cfg.render_workers)
+    pool = [source.take() for _ in range(cfg.pool)]
+    seed_counter = source.consumed
     val = build_validation(cfg)
     log_f = (out / 'log.jsonl').open('a')
     t_start = time.time()
@@ -215,16 +309,26 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, init_from: Path | N
             grp['lr'] = lr_at(step, cfg, elapsed)
         idx = torch.randperm(len(pool), generator=g)[: cfg.batch].tolist()
         video, aspect, batch = make_batch([pool[i] for i in idx], cfg, g, device)
-        outp = model(video, aspect, batch['coords'], batch['times'], batch['patches'])
+        outp = model(video, aspect, batch['coords'], batch['times'], batch['patches'], aux=cfg.waux > 0)
+        if cfg.waux > 0:
+            outp, aux = outp
         loss, parts = d4rt_loss(outp, batch, cfg.conf_alpha, cfg.w3d, cfg.w2d, cfg.wvis, cfg.model.uv_window)
+        if cfg.waux > 0:
+            laux = (aux - batch['aux_depth']).abs().mean()
+            loss = loss + cfg.waux * laux
+            parts['laux'] = laux.item()
+            parts['loss'] = loss.item()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         opt.step()
         step += 1
         for _ in range(cfg.refresh):
-            pool[int(torch.randint(0, len(pool), (1,), generator=g))] = render_training_clip(seed_counter, cfg)
-            seed_counter += 1
+            clip = source.take(block=source.pool is None)
+            if clip is None:
+                break
+            pool[int(torch.randint(0, len(pool), (1,), generator=g))] = clip
+        seed_counter = source.consumed
         elapsed = minutes0 + (time.time() - t_start) / 60
         if step % 10 == 0 or step == 1:
             rec = {'kind': 'train', 'step': step, 'lr': lr_at(step, cfg, elapsed), 'min': elapsed, **parts}
@@ -232,7 +336,7 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, init_from: Path | N
             if step % 50 == 0 or step == 1:
                 log(f"step {step}/{cfg.steps} {elapsed:.1f} min loss {parts['loss']:.4f} l3d {parts['l3d']:.4f} "
                     f"l2d {parts['l2d']:.3f} lvis {parts['lvis']:.3f}")
-        stop = elapsed > cfg.max_minutes
+        stop = elapsed > cfg.max_minutes or (chunk_minutes is not None and (time.time() - t_start) / 60 > chunk_minutes)
         if step % cfg.val_every == 0 or step == cfg.steps or stop:
             last = validate(model, val, cfg, device)
             log_f.write(json.dumps({'kind': 'val', 'step': step, 'min': elapsed, **last}) + '\n'); log_f.flush()
@@ -244,11 +348,35 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, init_from: Path | N
         if step % cfg.ckpt_every == 0 or step == cfg.steps or stop:
             save()
         if stop:
-            log(f'stopping at step {step}: --max-minutes {cfg.max_minutes} reached')
+            log(f'stopping at step {step}: ' + ('--max-minutes reached' if elapsed > cfg.max_minutes
+                                                else f'this chunk of {chunk_minutes} min is over'))
             break
     log_f.close()
+    source.close()
     save()
     return {'step': step, 'val': last, 'minutes': elapsed}
+
+
+def apply_overrides(cfg: TrainConfig, items) -> TrainConfig:
+    """``KEY=VALUE`` overrides of TrainConfig fields, and of ModelConfig fields as ``model.KEY``."""
+    from dataclasses import fields, replace
+    top, mod = {}, {}
+    for item in items:
+        key, sep, raw = item.partition('=')
+        if not sep:
+            raise SystemExit(f'--set: {item!r} is not KEY=VALUE')
+        try:
+            val = json.loads(raw)
+        except json.JSONDecodeError:
+            val = raw
+        if isinstance(val, list):
+            val = tuple(val)
+        target, name = (mod, key[6:]) if key.startswith('model.') else (top, key)
+        allowed = {f.name for f in fields(cfg.model if target is mod else cfg)}
+        if name not in allowed:
+            raise SystemExit(f'--set: {key!r} is not a field; allowed: {sorted(allowed)}')
+        target[name] = val
+    return replace(cfg, model=replace(cfg.model, **mod), **top)
 
 
 def main(argv=None):
@@ -264,13 +392,17 @@ def main(argv=None):
     ap.add_argument('--lr', type=float)
     ap.add_argument('--warmup', type=int)
     ap.add_argument('--device')
+    ap.add_argument('--threads', type=int)
+    ap.add_argument('--set', action='append', default=[], metavar='KEY=VALUE',
+                    help='override a TrainConfig field, or a ModelConfig field as model.KEY (JSON value '
+                         'or a bare string), e.g. --set waux=1 --set model.stem=conv')
     args = ap.parse_args(argv)
     cfg = preset(args.preset)
     from dataclasses import replace
     over = {k: v for k, v in {'steps': args.steps, 'batch': args.batch, 'queries': args.queries,
                               'max_minutes': args.max_minutes, 'device': args.device, 'lr': args.lr,
-                              'warmup': args.warmup}.items() if v is not None}
-    cfg = replace(cfg, **over)
+                              'warmup': args.warmup, 'threads': args.threads}.items() if v is not None}
+    cfg = apply_overrides(replace(cfg, **over), args.set)
     res = train(cfg, args.out, resume=args.resume, init_from=args.init_from, log=lambda s: print(s, flush=True))
     print(json.dumps(res))
 

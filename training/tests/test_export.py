@@ -13,9 +13,14 @@ from d4rt_train.model import D4RT
 node_missing = shutil.which('node') is None
 
 
+V2 = {'stem': 'conv', 'stem_channels': (8, 16, 16), 'query_norm': True, 'depth_skip': True, 'dec_attn': 't'}
+
+
 @pytest.mark.skipif(node_missing, reason='node is needed to run onnxruntime-node')
-def test_export_and_onnxruntime_parity(tmp_path):
-    cfg = preset('tiny').model
+@pytest.mark.parametrize('options', [{}, V2], ids=['v1', 'v2'])
+def test_export_and_onnxruntime_parity(tmp_path, options):
+    from dataclasses import replace
+    cfg = replace(preset('tiny').model, **options)
     torch.manual_seed(0)
     model = D4RT(cfg).eval()
     out = export_model(model, cfg, tmp_path / 'model')

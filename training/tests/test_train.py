@@ -52,3 +52,29 @@ def test_training_resumes_from_checkpoint(tmp_path):
     train(replace(cfg, steps=6), tmp_path, resume=True, log=msgs.append)
     assert any('resumed' in m and 'step 4' in m for m in msgs)
     assert torch.load(tmp_path / 'last.pt')['step'] == 6
+
+
+def test_dense_depth_layout_matches_the_decoders_source_depth():
+    """The training-only dense target (per memory token, (tt, p, p)) and the decoder's per-pixel
+    lookup (depth_skip) agree: with an identity depth head, the lookup at pixel centres returns
+    log(depth / mean depth) of that pixel and frame."""
+    from dataclasses import replace
+    from d4rt_train.model import Decoder
+    from d4rt_train.train import dense_depth_target
+    cfg = preset('tiny').model
+    cfg = replace(cfg, depth_skip=True, width=cfg.tubelet_t * cfg.patch ** 2)
+    dec = Decoder(cfg)
+    with torch.no_grad():
+        dec.depth_head.weight.copy_(torch.eye(cfg.width))
+        dec.depth_head.bias.zero_()
+    g = torch.Generator().manual_seed(0)
+    depth = 1 + 4 * torch.rand(cfg.T, cfg.H, cfg.W, generator=g)
+    memory = torch.cat([torch.zeros(1, cfg.width), dense_depth_target(depth, cfg)])[None]
+    t = torch.randint(0, cfg.T, (50,), generator=g)
+    y = torch.randint(0, cfg.H, (50,), generator=g)
+    x = torch.randint(0, cfg.W, (50,), generator=g)
+    coords = torch.stack([x / (cfg.W - 1), y / (cfg.H - 1)], -1)[None].float()
+    times = torch.stack([t, t, t], -1)[None]
+    got = dec.source_depth(memory, coords, times)[0]
+    want = torch.log(depth / depth.mean())[t, y, x]
+    assert torch.allclose(got, want, atol=1e-5)
