@@ -51,6 +51,9 @@ class ModelConfig:
         return 1 + (self.T // self.tubelet_t) * (self.H // self.patch) * (self.W // self.patch)
 
 
+V2_OPTIONS = {'stem': 'conv', 'query_norm': True, 'depth_skip': True}
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -81,20 +84,24 @@ class TrainConfig:
 
 
 def preset(name: str) -> TrainConfig:
-    """Named presets: ``tiny`` (tests, seconds), ``cpu`` (the shipped model, ~90 min on 2 cores),
-    ``gpu`` (a wider, deeper model and larger batches for a lent GPU)."""
+    """Named presets: ``tiny`` (tests, seconds), ``cpu`` (the shipped d4rt-tiny v2: conv stem, dense
+    depth head with its decoder skip, normalised query summands), ``gpu`` (the same model with
+    8x the clips per step, for a lent GPU; it warm-starts from the committed checkpoint), ``v1``
+    (the first d4rt-tiny: linear tubelet embedding, no dense depth loss)."""
     if name == 'tiny':
         m = ModelConfig(T=4, H=32, W=48, width=32, depth=2, heads=2, dec_width=32, dec_depth=1,
-                        dec_heads=2, fourier_bands=4, uv_bins=16)
+                        dec_heads=2, fourier_bands=4, uv_bins=16, **V2_OPTIONS, stem_channels=(8, 16, 16))
         return TrainConfig(model=m, batch=2, queries=256, steps=60, lr=2e-3, warmup=5, pool=4,
-                           refresh=1, val_clips=2, val_every=1000, ckpt_every=1000)
+                           refresh=1, val_clips=2, val_every=1000, ckpt_every=1000, waux=1.0)
     if name == 'cpu':
-        return TrainConfig()
+        return TrainConfig(model=ModelConfig(**V2_OPTIONS), waux=1.0)
     if name == 'gpu':
-        m = ModelConfig(width=256, depth=8, heads=8, dec_width=256, dec_depth=3, dec_heads=8)
-        return TrainConfig(model=m, batch=16, queries=2048, steps=20000, lr=4e-4, pool=256,
-                           refresh=16, device='cuda', threads=8)
-    raise ValueError(f"preset: name {name!r} is not one of 'tiny', 'cpu', 'gpu'")
+        return TrainConfig(model=ModelConfig(**V2_OPTIONS), waux=1.0, batch=16, queries=2048, steps=100000,
+                           lr=8e-4, warmup=200, pool=512, refresh=16, render_workers=12, device='cuda',
+                           threads=4, val_every=500, ckpt_every=500)
+    if name == 'v1':
+        return TrainConfig()
+    raise ValueError(f"preset: name {name!r} is not one of 'tiny', 'cpu', 'gpu', 'v1'")
 
 
 def to_dict(cfg) -> dict:

@@ -381,7 +381,7 @@ def apply_overrides(cfg: TrainConfig, items) -> TrainConfig:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--preset', default='cpu', choices=['tiny', 'cpu', 'gpu'])
+    ap.add_argument('--preset', default='cpu', choices=['tiny', 'cpu', 'gpu', 'v1'])
     ap.add_argument('--out', required=True, type=Path)
     ap.add_argument('--resume', action='store_true')
     ap.add_argument('--init-from', type=Path, help='start from these weights (new modules keep their init)')
