@@ -19,7 +19,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { createDecoderInputs, fillDecoderInputs, randomQueries, type Scene, type Tensor } from '@d4rt/core';
+import { createDecoderInputs, fillDecoderInputs, randomQueries, type D4rtModel, type Scene, type Tensor } from '@d4rt/core';
 import { loadModel, readVideo } from '@d4rt/runtime-node';
 import type { CommandResult } from './commands.js';
 import { fixturesPath } from './demo-eval.js';
@@ -43,6 +43,54 @@ async function timeRuns(warmup: number, runs: number, f: () => Promise<void>): P
   return ms;
 }
 
+/**
+ * Encoder ms (inside `session.run`) and decoder queries/s of `model` and of the model in
+ * `baselineDir`, measured alternately run by run on the same clip and the same random queries, so
+ * machine noise hits both alike. Returns the baseline's figures and the ratios.
+ */
+async function compareModels(
+  model: D4rtModel,
+  baselineDir: string,
+  mp4: string,
+  o: { threads: number; warmup: number; runs: number; queries: number },
+): Promise<Record<string, number | string>> {
+  const base = await loadModel(baselineDir, { device: 'cpu', threads: o.threads });
+  try {
+    const sides = await Promise.all(
+      [model, base].map(async (m) => {
+        const T = m.manifest.clip.frames;
+        const video = await readVideo(mp4, { frames: T });
+        return { m, video, q: randomQueries({ count: o.queries, frames: T, seed: 1 }), enc: [] as number[], dec: [] as number[], scene: null as Scene | null };
+      }),
+    );
+    for (let i = 0; i < o.warmup + o.runs; i++) {
+      for (const side of sides) {
+        const st = side.m.encoderSession.stats!;
+        const before = st.totalMs;
+        side.scene?.dispose();
+        side.scene = await side.m.encode(side.video);
+        if (i >= o.warmup) side.enc.push(st.totalMs - before);
+        const t0 = performance.now();
+        await side.scene.query(side.q, { chunkSize: o.queries });
+        if (i >= o.warmup) side.dec.push(performance.now() - t0);
+      }
+    }
+    for (const side of sides) side.scene?.dispose();
+    const [a, b] = sides as [(typeof sides)[0], (typeof sides)[0]];
+    return {
+      baselineModel: base.manifest.name,
+      compareEncoderMs: median(a.enc),
+      compareDecoderQueriesPerSec: o.queries / (median(a.dec) / 1000),
+      baselineEncoderMs: median(b.enc),
+      baselineDecoderQueriesPerSec: o.queries / (median(b.dec) / 1000),
+      encoderMsOverBaseline: median(a.enc) / median(b.enc),
+      decoderSpeedOverBaseline: median(b.dec) / median(a.dec),
+    };
+  } finally {
+    await base.dispose();
+  }
+}
+
 /** `d4rt bench`. */
 export async function runBench(argv: string[]): Promise<CommandResult> {
   const { values } = parse(
@@ -54,6 +102,8 @@ export async function runBench(argv: string[]): Promise<CommandResult> {
       threads: { type: 'string' },
       queries: { type: 'string', default: '4096' },
       training: { type: 'string' },
+      model: { type: 'string' },
+      'baseline-model': { type: 'string' },
       'no-torch': { type: 'boolean', default: false },
       'no-demo': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -72,6 +122,11 @@ the last line is one JSON object with every figure. Ratios are measured side by 
   --threads <n>     threads for onnxruntime and PyTorch (default: available cores)
   --queries <n>     queries per decoder run (default 4096)
   --training <dir>  the repository's training folder (default: found next to this package)
+  --model <dir>     the model to measure (default: the embedded d4rt-tiny); the PyTorch
+                    comparison and the demo always use the embedded model
+  --baseline-model <dir>
+                    also measure this model's encoder and decoder, interleaved run by run
+                    with the measured model on the same clip, and report the ratios
   --no-torch        skip the PyTorch comparison
   --no-demo         skip timing the whole demo
 `,
@@ -86,7 +141,9 @@ the last line is one JSON object with every figure. Ratios are measured side by 
   const figures: Record<string, number | string | null> = { threads, runs, queries: Q };
   const lines: string[] = [];
 
-  const model = await loadModel(undefined, { device: 'cpu', threads });
+  const modelDir = values.model === undefined ? undefined : resolve(values.model as string);
+  const model = await loadModel(modelDir, { device: 'cpu', threads });
+  figures.model = model.manifest.name;
   const enc = model.encoderSession.stats!;
   const dec = model.decoderSession.stats!;
   const ort = (): number => enc.totalMs + dec.totalMs;
@@ -119,6 +176,10 @@ the last line is one JSON object with every figure. Ratios are measured side by 
     figures.decoderQueriesPerSec = Q / (median(decE2e) / 1000);
     figures.decoderOrtMs = median(decOrt.slice(warmup));
     figures.decoderE2eMs = median(decE2e);
+    if (values['baseline-model'] !== undefined) {
+      log('bench: measured model vs --baseline-model, interleaved');
+      Object.assign(figures, await compareModels(model, resolve(values['baseline-model'] as string), demoMp4, { threads, warmup, runs, queries: Q }));
+    }
     // whole workload: SDK wall time / time inside session.run
     log('bench: scene workload (encode, depth, cameras, tracks)');
     const ratios: number[] = [];
@@ -216,7 +277,7 @@ the last line is one JSON object with every figure. Ratios are measured side by 
   figures.benchPeakRssMB = process.resourceUsage().maxRSS / 1024;
   const f = (k: string, d = 2): string => (typeof figures[k] === 'number' ? (figures[k] as number).toFixed(d) : String(figures[k] ?? '-'));
   lines.push(
-    `d4rt bench: d4rt-tiny, onnxruntime-node CPU, ${threads} threads, ${runs} runs (medians) after ${warmup} warm-up`,
+    `d4rt bench: ${figures.model}, onnxruntime-node CPU, ${threads} threads, ${runs} runs (medians) after ${warmup} warm-up`,
     '',
     '| figure | value |',
     '|---|---:|',
@@ -230,6 +291,12 @@ the last line is one JSON object with every figure. Ratios are measured side by 
     `| whole demo, seconds (child process, wall) | ${f('demoSeconds', 1)} |`,
     `| demo peak RSS, MB | ${f('demoPeakRssMB', 0)} |`,
     `| bench peak RSS, MB | ${f('benchPeakRssMB', 0)} |`,
+    ...(figures.baselineModel === undefined
+      ? []
+      : [
+          `| interleaved: encoder ms, this model / baseline ${figures.baselineModel} | ${f('compareEncoderMs', 1)} / ${f('baselineEncoderMs', 1)} (${f('encoderMsOverBaseline')}x) |`,
+          `| interleaved: decoder queries/s, this model / baseline | ${f('compareDecoderQueriesPerSec', 0)} / ${f('baselineDecoderQueriesPerSec', 0)} (${f('decoderSpeedOverBaseline')}x speed) |`,
+        ]),
     '',
   );
   if (typeof figures.torch === 'string' && figures.torch.startsWith('skipped')) lines.push(`PyTorch: ${figures.torch}`);
