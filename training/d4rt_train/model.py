@@ -32,7 +32,7 @@ from .preprocess import bilinear_gather
 
 def _attention(q, k, v):
     """softmax(q k^T / sqrt(d)) v on [B, heads, L, d]; plain ops so it exports to ONNX opset 17."""
-    w = torch.matmul(q, k.transpose(-1, -2)) * (q.shape[-1] ** -0.5)
+    w = torch.matmul(q * (q.shape[-1] ** -0.5), k.transpose(-1, -2))   # scale the small side
     return torch.matmul(torch.softmax(w, dim=-1), v)
 
 
@@ -67,7 +67,7 @@ class CrossAttention(nn.Module):
         if bias is None:
             y = _attention(qh, kv[0], kv[1])
         else:  # bias [B, Q, N]: 0 where a query may look, -1e4 elsewhere
-            w = torch.matmul(qh, kv[0].transpose(-1, -2)) * (qh.shape[-1] ** -0.5) + bias[:, None]
+            w = torch.matmul(qh * (qh.shape[-1] ** -0.5), kv[0].transpose(-1, -2)) + bias[:, None]
             y = torch.matmul(torch.softmax(w, dim=-1), kv[1])
         return self.proj(y.transpose(1, 2).reshape(b, q, c))
 
