@@ -42,6 +42,11 @@ class ModelConfig:
     depth_skip: bool = False         # the dense depth head (log-depth over the clip's mean, per pixel
                                      # of each tubelet) is part of the decoder: its value at (u, v)
                                      # in frame tSrc is added to the query token and to the z' output
+    track_refine: bool = False       # after decoder block ``refine_after``: a first 2D estimate (soft-
+                                     # argmax of its own uv head, deeply supervised), the memory and the
+                                     # dense depth sampled there in frame tTgt (a correlation-style
+                                     # lookup); z' gets a gated skip to that depth (needs depth_skip)
+    refine_after: int = 1
     dec_attn: str = ''               # per decoder block: 'g' global cross-attention, 't' restricted to
                                      # the tTgt slice, 's' to the tSrc slice; '' = all global
 

@@ -30,6 +30,16 @@ def two_hot(x: torch.Tensor, bins: int) -> torch.Tensor:
     return out
 
 
+def uv_loss(uv_logits, target, window: int):
+    """2D loss on targets inside the image: two-hot cross-entropy + 10 x L1 of the truncated soft-argmax."""
+    bins = uv_logits.shape[-1]
+    inside = ((target >= 0) & (target <= 1)).all(-1).float()
+    ce = -(two_hot(target, bins) * F.log_softmax(uv_logits, -1)).sum(-1).sum(-1)
+    uv = truncated_soft_argmax(uv_logits, window)
+    l1 = (uv - target.clamp(0, 1)).abs().sum(-1)
+    return ((ce + 10.0 * l1) * inside).sum() / inside.sum().clamp(min=1)
+
+
 def d4rt_loss(out, batch, conf_alpha: float, w3d: float, w2d: float, wvis: float, window: int):
     xyz_raw, uv_logits, vis_logit, conf_logit = out
     raw = torch.cat([xyz_raw[..., :2], xyz_raw[..., 2:].clamp(-8, 8)], dim=-1)
@@ -38,14 +48,7 @@ def d4rt_loss(out, batch, conf_alpha: float, w3d: float, w2d: float, wvis: float
     c = torch.sigmoid(conf_logit).clamp(min=1e-4)
     loss3d = (c * l3 - conf_alpha * torch.log(c)).mean()
 
-    bins = uv_logits.shape[-1]
-    target = batch['uv']
-    inside = ((target >= 0) & (target <= 1)).all(-1).float()
-    ce = -(two_hot(target, bins) * F.log_softmax(uv_logits, -1)).sum(-1).sum(-1)
-    uv = truncated_soft_argmax(uv_logits, window)
-    l1 = (uv - target.clamp(0, 1)).abs().sum(-1)
-    denom = inside.sum().clamp(min=1)
-    loss2d = ((ce + 10.0 * l1) * inside).sum() / denom
+    loss2d = uv_loss(uv_logits, batch['uv'], window)
 
     lvis = F.binary_cross_entropy_with_logits(vis_logit, batch['visible'])
     total = w3d * loss3d + w2d * loss2d + wvis * lvis

@@ -234,6 +234,21 @@ class Decoder(nn.Module):
         if cfg.depth_skip:
             self.depth_head = nn.Linear(cfg.width, cfg.tubelet_t * cfg.patch * cfg.patch)
             self.depth_embed = nn.Linear(1, d)
+        if cfg.track_refine:
+            if not (cfg.depth_skip and cfg.local_sample):
+                raise ValueError('track_refine: needs depth_skip and local_sample')
+            if not 1 <= cfg.refine_after < cfg.dec_depth:
+                raise ValueError(f'refine_after: {cfg.refine_after} must be in [1, dec_depth - 1 = {cfg.dec_depth - 1}]')
+            self.refine_norm = nn.LayerNorm(d)
+            self.refine_uv = nn.Linear(d, 2 * cfg.uv_bins)
+            self.refine_feat = nn.Linear(cfg.width, d)
+            self.refine_depth = nn.Linear(1 + 2 * len(SCALAR_FREQS), d)
+            self.head_gate = nn.Linear(d, 1)
+            for lin in (self.refine_feat, self.refine_depth, self.head_gate):  # a no-op until trained
+                nn.init.zeros_(lin.weight)
+                nn.init.zeros_(lin.bias)
+            nn.init.constant_(self.head_gate.bias, -4.0)
+            self.register_buffer('bin_centres', torch.linspace(0, 1, cfg.uv_bins), persistent=False)
         if cfg.query_norm:
             n_sum = 5 + (2 if cfg.local_sample else 0) + (1 if cfg.depth_skip else 0)
             self.qnorms = nn.ModuleList([nn.LayerNorm(d) for _ in range(n_sum)])
@@ -261,18 +276,27 @@ class Decoder(nn.Module):
             names.append('depthSrc')
         return tuple(names)
 
-    def source_depth(self, memory, coords, times):
-        """The dense depth head's log-depth at (u, v) in frame tSrc [B, Q] (bilinear, per pixel)."""
+    def depth_map(self, memory):
+        """The dense depth head's log-depth maps, flat [B T H W, 1] (per pixel of every frame)."""
         cfg = self.cfg
-        b, n, _ = memory.shape
+        b = memory.shape[0]
         tt, p = cfg.tubelet_t, cfg.patch
         gh, gw = cfg.H // p, cfg.W // p
         dmap = self.depth_head(memory[:, 1:])                        # [B, S gh gw, tt p p]
         dmap = dmap.reshape(b, cfg.T // tt, gh, gw, tt, p, p).permute(0, 1, 4, 2, 5, 3, 6)
-        flat = dmap.reshape(b * cfg.T * cfg.H * cfg.W, 1)
-        base = (torch.arange(b, device=memory.device)[:, None] * cfg.T + times[..., 0]) * (cfg.H * cfg.W)
-        return bilinear_gather(flat, base, coords[..., 0] * (cfg.W - 1), coords[..., 1] * (cfg.H - 1),
+        return dmap.reshape(b * cfg.T * cfg.H * cfg.W, 1)
+
+    def depth_at(self, dmap, coords, t):
+        """Bilinear samples [B, Q] of :meth:`depth_map` at (u, v) = ``coords`` [B, Q, 2] in frames t [B, Q]."""
+        cfg = self.cfg
+        b = coords.shape[0]
+        base = (torch.arange(b, device=coords.device)[:, None] * cfg.T + t) * (cfg.H * cfg.W)
+        return bilinear_gather(dmap, base, coords[..., 0] * (cfg.W - 1), coords[..., 1] * (cfg.H - 1),
                                cfg.H, cfg.W)[..., 0]
+
+    def source_depth(self, memory, coords, times):
+        """The dense depth head's log-depth at (u, v) in frame tSrc [B, Q] (bilinear, per pixel)."""
+        return self.depth_at(self.depth_map(memory), coords, times[..., 0])
 
     def query_parts(self, memory, coords, times, patches, src_depth=None) -> list:
         """The summands of the query token [B, Q, D] in the order of :meth:`part_names` (after
@@ -294,9 +318,13 @@ class Decoder(nn.Module):
             parts = [n(p) for n, p in zip(self.qnorms, parts)]
         return parts
 
-    def forward(self, memory, coords, times, patches):
+    def forward(self, memory, coords, times, patches, extra: bool = False):
+        """Heads (xyz, uv, visibility, confidence); with ``extra`` also a dict of intermediate
+        outputs for deep supervision (``uv1``: the refinement's first 2D logits)."""
+        cfg = self.cfg
         b, q, _ = coords.shape
-        src_depth = self.source_depth(memory, coords, times) if self.cfg.depth_skip else None
+        dmap = self.depth_map(memory) if cfg.depth_skip else None
+        src_depth = self.depth_at(dmap, coords, times[..., 0]) if cfg.depth_skip else None
         parts = self.query_parts(memory, coords, times, patches, src_depth)
         x = parts[0]
         for p in parts[1:]:
@@ -304,17 +332,42 @@ class Decoder(nn.Module):
         mem = self.mem_proj(memory)
         biases = {}
         for kind in set(self.attn_kinds) - {'g'}:
-            sl = times[..., 1 if kind == 't' else 0] // self.cfg.tubelet_t          # [B, Q]
+            sl = times[..., 1 if kind == 't' else 0] // cfg.tubelet_t          # [B, Q]
             ok = (self.token_slice[None, None, :] == sl[..., None]) | (self.token_slice < 0)[None, None, :]
             biases[kind] = (~ok).float() * -1e4
-        for kind, blk in zip(self.attn_kinds, self.blocks):
+        inter = {}
+        tgt_gap = None
+        for i, (kind, blk) in enumerate(zip(self.attn_kinds, self.blocks)):
             x = blk(x, mem, biases.get(kind))
+            if cfg.track_refine and i + 1 == cfg.refine_after:
+                logits1 = self.refine_uv(self.refine_norm(x)).reshape(b, q, 2, cfg.uv_bins)
+                inter['uv1'] = logits1
+                uv1 = (torch.softmax(logits1, dim=-1) * self.bin_centres).sum(-1).detach()   # [B, Q, 2]
+                grid = self.local_norm(memory[:, 1:])
+                x = x + self.refine_feat(sample_memory(grid, uv1, times[..., 1], cfg))
+                tgt_gap = self.depth_at(dmap, uv1, times[..., 1]) - src_depth   # log-depth there - here
+                x = x + self.refine_depth(scalar_fourier(tgt_gap))
         x = self.norm(x)
         xyz = self.head_xyz(x)
         if src_depth is not None:   # z' = the source pixel's dense log-depth + a learned residual
-            xyz = torch.cat([xyz[..., :2], xyz[..., 2:] + src_depth[..., None]], dim=-1)
-        uv = self.head_uv(x).reshape(b, q, 2, self.cfg.uv_bins)
-        return xyz, uv, self.head_vis(x)[..., 0], self.head_conf(x)[..., 0]
+            z = xyz[..., 2] + src_depth
+            if tgt_gap is not None:  # + a gated step to the dense depth at the first 2D estimate
+                z = z + torch.sigmoid(self.head_gate(x)[..., 0]) * tgt_gap
+            xyz = torch.cat([xyz[..., :2], z[..., None]], dim=-1)
+        uv = self.head_uv(x).reshape(b, q, 2, cfg.uv_bins)
+        out = (xyz, uv, self.head_vis(x)[..., 0], self.head_conf(x)[..., 0])
+        return (out, inter) if extra else out
+
+
+SCALAR_FREQS = (1.0, 2.0, 4.0, 8.0)
+
+
+def scalar_fourier(s: torch.Tensor) -> torch.Tensor:
+    """s [...] -> [..., 1 + 2 len(SCALAR_FREQS)]: s, sin(f s), cos(f s) (a scalar embedding whose
+    magnitude survives a LayerNorm downstream)."""
+    f = torch.tensor(SCALAR_FREQS, dtype=s.dtype, device=s.device)
+    a = s[..., None] * f
+    return torch.cat([s[..., None], torch.sin(a), torch.cos(a)], dim=-1)
 
 
 def sample_memory(grid: torch.Tensor, coords: torch.Tensor, t: torch.Tensor, cfg: ModelConfig) -> torch.Tensor:
@@ -346,9 +399,13 @@ class D4RT(nn.Module):
                           else nn.Linear(cfg.width, cfg.tubelet_t * cfg.patch * cfg.patch))
 
     def forward(self, video, aspect, coords, times, patches, aux: bool = False):
+        """The decoder's heads; with ``aux`` a dict {'out': heads, 'aux_depth': the dense depth
+        head's output per memory token, and the decoder's intermediate outputs (e.g. 'uv1')}."""
         mem = self.encoder(video, aspect)
-        out = self.decoder(mem, coords, times, patches)
-        return (out, self.aux_depth(mem[:, 1:])) if aux else out
+        if not aux:
+            return self.decoder(mem, coords, times, patches)
+        out, inter = self.decoder(mem, coords, times, patches, extra=True)
+        return {'out': out, 'aux_depth': self.aux_depth(mem[:, 1:]), **inter}
 
 
 # ---------------------------------------------------------------------------------------------

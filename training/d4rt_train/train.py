@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from .config import TrainConfig, preset, to_dict
-from .losses import d4rt_loss
+from .losses import d4rt_loss, uv_loss
 from .metrics import depth_metrics, tapvid3d_metrics
 from .model import D4RT, count_parameters, decode_outputs
 from .preprocess import extract_patches, normalise, select_frames
@@ -309,15 +309,17 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, init_from: Path | N
             grp['lr'] = lr_at(step, cfg, elapsed)
         idx = torch.randperm(len(pool), generator=g)[: cfg.batch].tolist()
         video, aspect, batch = make_batch([pool[i] for i in idx], cfg, g, device)
-        outp = model(video, aspect, batch['coords'], batch['times'], batch['patches'], aux=cfg.waux > 0)
+        res = model(video, aspect, batch['coords'], batch['times'], batch['patches'], aux=True)
+        loss, parts = d4rt_loss(res['out'], batch, cfg.conf_alpha, cfg.w3d, cfg.w2d, cfg.wvis, cfg.model.uv_window)
         if cfg.waux > 0:
-            outp, aux = outp
-        loss, parts = d4rt_loss(outp, batch, cfg.conf_alpha, cfg.w3d, cfg.w2d, cfg.wvis, cfg.model.uv_window)
-        if cfg.waux > 0:
-            laux = (aux - batch['aux_depth']).abs().mean()
+            laux = (res['aux_depth'] - batch['aux_depth']).abs().mean()
             loss = loss + cfg.waux * laux
             parts['laux'] = laux.item()
-            parts['loss'] = loss.item()
+        if 'uv1' in res:   # deep supervision of the refinement's first 2D estimate
+            l2d1 = uv_loss(res['uv1'], batch['uv'], cfg.model.uv_window)
+            loss = loss + 0.5 * cfg.w2d * l2d1
+            parts['l2d1'] = l2d1.item()
+        parts['loss'] = loss.item()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
