@@ -3,7 +3,9 @@
 #   bash training/gpu-train.sh                       # first chunk: warm start from checkpoints/d4rt-tiny.pt
 #   bash training/gpu-train.sh training/gpu-state    # next chunks: the state the last chunk returned
 # Extra arguments go to `python -m d4rt_train.gpu` (e.g. --total-minutes 25 --set lr=3e-4).
-# Writes $OUT/gpu-state (parts < 16 MiB, log.jsonl, curves.png) and $OUT/gpu-chunk.log.
+# Writes $OUT/gpu-state (parts < 16 MiB, state.json, log.jsonl, curves.png) and $OUT/gpu-chunk.log.
+# The device's run: carry ["training/.cache"] (the photo-texture bank; ../shared does not travel),
+# plus "training/gpu-state" from the second chunk on, after copying $OUT/gpu-state there.
 set -euo pipefail
 OUT="${OUT:?OUT must name the folder that comes back (the device machine sets it)}"
 args=()
@@ -12,6 +14,9 @@ if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then
   shift
 fi
 cd "$(dirname "$0")"
+if [ ! -f .cache/texture_bank.npz ]; then
+  echo "warning: training/.cache/texture_bank.npz is missing (carry training/.cache): photo textures are off"
+fi
 PY="${PYTHON:-}"
 if [ -z "$PY" ]; then   # the first interpreter that has torch
   for c in python3 python /usr/bin/python3; do

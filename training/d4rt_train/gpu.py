@@ -13,10 +13,11 @@ command may start on a fresh machine. So each chunk:
    ``--part-mib`` MiB with a ``state.json`` (sizes, SHA-256), plus ``log.jsonl`` and ``curves.png``.
    The folder is written beside its place and renamed into place.
 
-On the device (repository root; ``$OUT`` comes back)::
+On the device (repository root; ``$OUT`` comes back; carry ``training/.cache``, which holds the
+photo-texture bank built from ``../shared/data``, a folder that does not travel)::
 
     bash training/gpu-train.sh                                  # first chunk: warm start
-    bash training/gpu-train.sh training/gpu-state               # later chunks (carry training/gpu-state)
+    bash training/gpu-train.sh training/gpu-state               # later chunks (carry training/gpu-state too)
 
 Back on the CPU machine, after copying ``$OUT/gpu-state`` to ``training/gpu-state``::
 
@@ -117,7 +118,7 @@ def run_chunk(out: Path, state: Path | None, init_from: Path | None, chunk_minut
         tmp.chmod(0o755)
         rec = write_parts(work / 'last.pt', tmp, part_mib,
                           extra={'step': res['step'], 'minutes': res['minutes'], 'val': res['val']})
-        for name in ('log.jsonl', 'curves.png', 'config.json'):
+        for name in ('log.jsonl', 'curves.png'):   # few files: a device returns at most 8
             if (work / name).exists():
                 shutil.copy(work / name, tmp / name)
         if (tmp / 'log.jsonl').exists() and not (tmp / 'curves.png').exists():
