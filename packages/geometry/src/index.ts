@@ -58,6 +58,12 @@ export type {
   UmeyamaRobustResult,
 } from './umeyama.js';
 
+export { fitPlane, fitPlaneRansac } from './plane.js';
+export type { FitPlaneOptions, FitPlaneRansacOptions, Plane, PlaneRansacResult } from './plane.js';
+
+export { floorPlane, scaleFromCameraHeight, scaleFromDepth, scaleFromDistance } from './metric-scale.js';
+export type { CameraHeightScale, FloorPlane, FloorPlaneOptions } from './metric-scale.js';
+
 export { estimateFocal } from './focal.js';
 export type { EstimateFocalOptions } from './focal.js';
 
@@ -83,5 +89,5 @@ export type { TapVidMetrics, TapVidOptions, Tracks2d } from './metrics/tracks-2d
 export { pearsonCorrelation } from './metrics/correlation.js';
 export type { PearsonOptions } from './metrics/correlation.js';
 
-export { absoluteTrajectoryError, relativePoseError, trajectoryMetrics } from './metrics/trajectory.js';
+export { absoluteTrajectoryError, relativePoseError, trajectoryLength, trajectoryMetrics } from './metrics/trajectory.js';
 export type { TrajectoryAlignment, TrajectoryMetrics, TrajectoryMetricsOptions } from './metrics/trajectory.js';

@@ -3,7 +3,7 @@ import { mat4 } from 'gl-matrix';
 import { describe, expect, it } from 'vitest';
 import { transformPose } from '../pose.js';
 import { gaussian, mulberry32, poseFrom, randomRotation } from '../test-utils.js';
-import { absoluteTrajectoryError, relativePoseError, trajectoryMetrics } from './trajectory.js';
+import { absoluteTrajectoryError, relativePoseError, trajectoryLength, trajectoryMetrics } from './trajectory.js';
 
 function randomTrajectory(seed: number, n: number): Float32Array[] {
   const rng = mulberry32(seed);
@@ -99,5 +99,15 @@ describe('trajectoryMetrics', () => {
     expect(() => trajectoryMetrics(same, gt.slice(0, 2))).toThrow(RangeError);
     expect(() => trajectoryMetrics(gt, gt, { delta: 0 })).toThrow(new RangeError('trajectoryMetrics: options.delta (0) must be >= 1'));
     expect(() => trajectoryMetrics('x' as unknown as Float32Array[], gt)).toThrow(TypeError);
+  });
+});
+
+describe('trajectoryLength', () => {
+  it('sums the distances between consecutive camera centres', () => {
+    const pose = (x: number, y: number, z: number): Float32Array => Float32Array.from([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, x, y, z, 1]);
+    expect(trajectoryLength([])).toBe(0);
+    expect(trajectoryLength([pose(1, 2, 3)])).toBe(0);
+    expect(trajectoryLength([pose(0, 0, 0), pose(3, 4, 0), pose(3, 4, 2)])).toBeCloseTo(7, 6);
+    expect(() => trajectoryLength([pose(0, 0, 0), new Float32Array(3)])).toThrow(/trajectoryLength: poses\[1\]\.length \(3\) must equal 16/);
   });
 });

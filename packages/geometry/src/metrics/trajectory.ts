@@ -156,6 +156,32 @@ export function relativePoseError(
   return { translation: r.rpeTranslation, rotation: r.rpeRotation, pairs: r.pairs };
 }
 
+/**
+ * Length of a camera trajectory: the sum of the distances between consecutive camera centres
+ * (the translation columns of the camera-to-world poses), float64. Used to express ATE as a
+ * fraction of the path travelled.
+ *
+ * @param poses - camera-to-world poses in order (any number, 0 or 1 give 0)
+ * @returns the path length in the poses' units
+ * @throws TypeError for a non-array argument; RangeError for a pose that is not 16 finite numbers
+ */
+export function trajectoryLength(poses: readonly ReadonlyMat4[]): number {
+  const fn = 'trajectoryLength';
+  if (!Array.isArray(poses)) throw new TypeError(`${fn}: poses (${describe(poses)}) must be an array of camera-to-world mat4`);
+  for (let i = 0; i < poses.length; i++) {
+    const m: unknown = poses[i];
+    assertArray(fn, `poses[${i}]`, m);
+    assertLength(fn, `poses[${i}]`, m, 16, '16 (a 4x4 matrix)');
+    assertAllFinite(fn, `poses[${i}]`, m);
+  }
+  let length = 0;
+  for (let i = 1; i < poses.length; i++) {
+    const a = poses[i - 1]!, b = poses[i]!;
+    length += Math.hypot(b[12]! - a[12]!, b[13]! - a[13]!, b[14]! - a[14]!);
+  }
+  return length;
+}
+
 function compute(
   fn: string,
   pred: readonly ReadonlyMat4[],
