@@ -97,7 +97,7 @@ describe('gl-matrix style contract', () => {
     const withOut = Object.entries(geometry)
       .filter(([, v]) => typeof v === 'function')
       .map(([k]) => k)
-      .filter((k) => !['validateIntrinsics', 'intrinsicsFromMatrix', 'intrinsicsFromMat3', 'resizeIntrinsics', 'sampledPixelCount', 'poseToRowMajor', 'parseTum', 'formatTum', 'createSvd3', 'umeyama', 'umeyamaRobust', 'estimateFocal', 'alignScale', 'depthMetrics', 'tapVid3dMetrics', 'tapVidMetrics', 'trajectoryMetrics', 'absoluteTrajectoryError', 'relativePoseError', 'pearsonCorrelation'].includes(k));
+      .filter((k) => !['validateIntrinsics', 'intrinsicsFromMatrix', 'intrinsicsFromMat3', 'resizeIntrinsics', 'sampledPixelCount', 'poseToRowMajor', 'parseTum', 'formatTum', 'createSvd3', 'umeyama', 'umeyamaRobust', 'estimateFocal', 'alignScale', 'depthMetrics', 'tapVid3dMetrics', 'tapVidMetrics', 'trajectoryMetrics', 'absoluteTrajectoryError', 'relativePoseError', 'pearsonCorrelation', 'trajectoryLength', 'fitPlane', 'fitPlaneRansac', 'floorPlane', 'scaleFromCameraHeight', 'scaleFromDepth', 'scaleFromDistance'].includes(k));
     expect(withOut.sort()).toEqual(cases.map((c) => c.name).sort());
   });
 });
