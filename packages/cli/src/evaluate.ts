@@ -151,7 +151,7 @@ function rint(x: number): number {
 }
 
 /** Source frame and model frame of each evaluated frame (see the module notes). */
-export function evaluatedFrames(scene: Scene, sourceFrames: number): { source: number[]; model: number[] } {
+export function evaluatedFrames(scene: Pick<Scene, 'frames' | 'sourceIndices' | 'frameOfSource'>, sourceFrames: number): { source: number[]; model: number[] } {
   if (sourceFrames <= scene.frames) {
     const source = Array.from({ length: sourceFrames }, (_, i) => i);
     return { source, model: source.map((i) => scene.frameOfSource(i)) };
@@ -169,13 +169,15 @@ export function evaluatedFrames(scene: Scene, sourceFrames: number): { source: n
  * @returns a new {@link EvalResult}
  */
 export async function evaluateSequence(model: D4rtModel, seq: EvalSequence, options: EvalOptions = {}): Promise<EvalResult> {
-  const { prior = true, ...rest } = options;
+  const { prior = true, onOutputs, ...rest } = options;
   const enc = { ...(options.onProgress && { onProgress: options.onProgress }) };
   const scene = await model.encode(seq.video, enc);
   try {
     const priorScene = prior ? await model.encode(blankVideo(seq.video), enc) : undefined;
     try {
-      return (await evaluateScene(scene, seq, { ...rest, ...(priorScene && { priorScene }) })).result;
+      const outputs = await evaluateScene(scene, seq, { ...rest, ...(priorScene && { priorScene }) });
+      await onOutputs?.(outputs, scene);
+      return outputs.result;
     } finally {
       priorScene?.dispose();
     }
@@ -195,15 +197,37 @@ export interface EvalOptions {
   prior?: boolean;
   chunkSize?: number;
   onProgress?: ProgressCallback;
+  /**
+   * Called once with the outputs {@link evaluateScene} computed and the model's scene, before the
+   * scene is disposed (e.g. to draw them: `d4rt eval --figure`).
+   */
+  onOutputs?: (outputs: EvalOutputs, scene: Scene) => void | Promise<void>;
 }
 
 /** Options of {@link evaluateScene}. */
-export interface EvalSceneOptions extends Omit<EvalOptions, 'prior'> {
+export interface EvalSceneOptions extends Omit<EvalOptions, 'prior' | 'onOutputs'> {
   /**
    * The same model's scene of {@link blankVideo}`(seq.video)`, for the prior baseline and
    * `inputDependence`; without it they are NaN.
    */
   priorScene?: Scene;
+}
+
+/** What {@link evaluateScene} returns: the result and the model's outputs it was computed from. */
+export interface EvalOutputs {
+  result: EvalResult;
+  /** The model's depth maps of the evaluated frames (source size with the fixture protocol, else the model's). */
+  depth: DepthMaps;
+  cameras: Cameras;
+  /** Camera-frame tracks of the clip's tracks, over the T model frames (fixture protocol only). */
+  tracks?: Tracks;
+  /** The queries of `tracks`. */
+  trackPoints?: TrackPoints;
+  /**
+   * The one median scale per sequence that the depth metric applied to `depth` (aligned depth =
+   * `depthScale * depth`).
+   */
+  depthScale: number;
 }
 
 /** The outputs of one scene that the metrics read (and callers may write). */
@@ -224,7 +248,7 @@ export async function evaluateScene(
   scene: Scene,
   seq: EvalSequence,
   options: EvalSceneOptions = {},
-): Promise<{ result: EvalResult; depth: DepthMaps; cameras: Cameras; tracks?: Tracks; trackPoints?: TrackPoints }> {
+): Promise<EvalOutputs> {
   const protocol = options.protocol ?? (seq.tracks ? 'fixture' : 'real');
   const q = { ...(options.chunkSize !== undefined && { chunkSize: options.chunkSize }), ...(options.onProgress && { onProgress: options.onProgress }) };
   const { width: Ws, height: Hs } = seq.video;
@@ -301,9 +325,11 @@ export async function evaluateScene(
       ? f(seq.intrinsics[source[0]!]!, 0)
       : medianInPlace(Float64Array.from(source, (s, i) => f(seq.intrinsics[s]!, i)), n);
 
+  let depthScale = Number.NaN;
   /** Every metric of one scene's outputs. */
   const score = (o: SceneOutputs): EvalMetrics => {
     const dm = depthMetrics(o.depth.data, gt, { alignment: 'median', frames: n });
+    if (o === out) depthScale = dm.alignment?.scale ?? Number.NaN;
     const pm = trajectoryMetrics(frames.map((k) => o.cameras.cameraToWorld[k]!), gtPoses);
     const m: EvalMetrics = {
       ...NO_METRICS,
@@ -350,7 +376,7 @@ export async function evaluateScene(
     baselines,
     inputDependence: prior ? inputDependence(out.depth.data, prior.depth.data, gt) : Number.NaN,
   };
-  return { result, depth: out.depth, cameras: out.cameras, ...(out.tracks && { tracks: out.tracks }), ...(trackPoints && { trackPoints }) };
+  return { result, depth: out.depth, cameras: out.cameras, ...(out.tracks && { tracks: out.tracks }), ...(trackPoints && { trackPoints }), depthScale };
 }
 
 /**
