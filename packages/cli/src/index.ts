@@ -17,5 +17,7 @@ export {
   meanMetrics,
   meanResult,
 } from './evaluate.js';
-export type { EvalBaselines, EvalMetrics, EvalOptions, EvalResult, EvalSceneOptions, EvalSequence } from './evaluate.js';
+export type { EvalBaselines, EvalMetrics, EvalOptions, EvalOutputs, EvalResult, EvalSceneOptions, EvalSequence } from './evaluate.js';
+export { FIGURE_COLUMNS, composeFigure, figureRow, writeFigure } from './figure.js';
+export type { FigurePanel, FigureRow } from './figure.js';
 export { fixturesPath, heldoutFixtures } from './demo-eval.js';
