@@ -9,8 +9,9 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { readDataset, readVideo, writeJson, writeOutputFolder, type Scene } from '@d4rt/runtime-node';
-import { BASELINE_KEYS, METRIC_KEYS, blankVideo, evaluateScene, evaluateSequence, formatTable, meanResult, type EvalBaselines, type EvalMetrics, type EvalResult } from './evaluate.js';
+import { BASELINE_KEYS, METRIC_KEYS, blankVideo, evaluateScene, evaluateSequence, formatTable, meanResult, type EvalBaselines, type EvalMetrics, type EvalOutputs, type EvalResult } from './evaluate.js';
 import type { CommandResult } from './commands.js';
+import { checkFigurePath, figureRow, writeFigure, type FigureRow } from './figure.js';
 import { COMMON_HELP, COMMON_OPTIONS, UsageError, intOption, parse } from './options.js';
 import { writeCameraOutputs, writeDepthOutputs, writePointCloud, writeTrackOutputs, writeTrackOverlay } from './outputs.js';
 import { progressBar } from './progress-bar.js';
@@ -117,7 +118,7 @@ ${COMMON_HELP}
 /** `d4rt eval`. */
 export async function runEval(argv: string[]): Promise<CommandResult> {
   const { out: _unused, ...common } = COMMON_OPTIONS;
-  const { values, positionals } = parse('eval', argv, { ...common, fixtures: { type: 'boolean', default: false }, json: { type: 'string' }, 'no-prior': { type: 'boolean', default: false } });
+  const { values, positionals } = parse('eval', argv, { ...common, fixtures: { type: 'boolean', default: false }, json: { type: 'string' }, figure: { type: 'string' }, 'no-prior': { type: 'boolean', default: false } });
   if (values.help) {
     return {
       stdout: `d4rt eval <folder...> [options]
@@ -142,6 +143,15 @@ names inside, and "inputDependence" (6 significant digits; null where a metric d
   --fixtures           evaluate the held-out clips bundled with @d4rt/models
   --json <file>        also write every result (and the means) as JSON
   --no-prior           skip the prior baseline (half the time; prior and inputDependence null)
+  --figure <file.png>  also draw a picture: one row per sequence (the middle evaluated frame),
+                       columns in this order, titled in the picture:
+                         1 input frame (source resolution)   2 ground-truth depth
+                         3 predicted depth (x the metric's median scale; same colour limits
+                           as 2: the GT's 2-98 %; turbo by 1/depth, red = near)
+                         4 ground-truth 2D tracks   5 predicted 2D tracks (up to 48 tracks,
+                           8-frame tails; columns 4-5 only when some sequence has tracks)
+                       panels scaled with nearest neighbour (3x for 120x80 clips); the caption
+                       goes to stderr; the folder must exist
 
 ${COMMON_HELP.replace(/\n {2}-o, --out.*$/m, '')}
 `,
@@ -150,14 +160,17 @@ ${COMMON_HELP.replace(/\n {2}-o, --out.*$/m, '')}
   const folders = [...(values.fixtures ? heldoutFixtures() : []), ...positionals];
   if (folders.length === 0) throw new UsageError('d4rt eval: give at least one folder, or --fixtures (see d4rt eval --help)');
   const chunkSize = intOption('eval', 'chunk-size', values['chunk-size'] as string, 1, 1 << 20)!;
+  const figure = values.figure === undefined ? undefined : await checkFigurePath(values.figure as string);
   const progress = progressBar({ quiet: values.quiet as boolean });
   const model = await openModel('eval', values, progress);
   const results: EvalResult[] = [];
+  const rows: FigureRow[] = [];
   try {
     for (const folder of folders) {
       const seq = await readDataset(folder);
       progress.label(seq.name);
-      results.push(await evaluateSequence(model, seq, { chunkSize, onProgress: progress, prior: !values['no-prior'] }));
+      const onOutputs = figure ? { onOutputs: (o: EvalOutputs, scene: Scene) => void rows.push(figureRow(seq, o, scene)) } : {};
+      results.push(await evaluateSequence(model, seq, { chunkSize, onProgress: progress, prior: !values['no-prior'], ...onOutputs }));
     }
   } finally {
     progress.done();
@@ -167,6 +180,7 @@ ${COMMON_HELP.replace(/\n {2}-o, --out.*$/m, '')}
   if (values.json) {
     await writeJson(resolve(values.json as string), { model: model.manifest.name, results, mean });
   }
+  if (figure) process.stderr.write(`d4rt eval: figure ${(await writeFigure(figure, rows)).caption}\n`);
   const meanRow: EvalResult = { name: 'mean', protocol: results[0]!.protocol, frames: 0, ...mean };
   const table = formatTable(results.length > 1 ? [...results, meanRow] : results);
   return { stdout: `${table}\n${lastLine(mean)}\n` };
