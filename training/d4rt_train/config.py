@@ -42,6 +42,11 @@ class ModelConfig:
     depth_skip: bool = False         # the dense depth head (log-depth over the clip's mean, per pixel
                                      # of each tubelet) is part of the decoder: its value at (u, v)
                                      # in frame tSrc is added to the query token and to the z' output
+    depth_decoder: str = ''          # 'unet': the encoder predicts per-pixel log-depth with a U-Net
+                                     # head (transformer tokens upsampled with the conv stem's skips)
+                                     # and appends it to the memory, one token per tubelet holding its
+                                     # tt x p x p values (needs stem='conv', depth_skip, and
+                                     # tubelet_t p^2 <= width); '' = a linear per-token head
     track_refine: bool = False       # after decoder block ``refine_after``: a first 2D estimate (soft-
                                      # argmax of its own uv head, deeply supervised), the memory and the
                                      # dense depth sampled there in frame tTgt (a correlation-style
@@ -51,9 +56,14 @@ class ModelConfig:
                                      # the tTgt slice, 's' to the tSrc slice; '' = all global
 
     @property
+    def tubelets(self) -> int:
+        return (self.T // self.tubelet_t) * (self.H // self.patch) * (self.W // self.patch)
+
+    @property
     def tokens(self) -> int:
-        """Memory tokens: the aspect token plus one per tubelet."""
-        return 1 + (self.T // self.tubelet_t) * (self.H // self.patch) * (self.W // self.patch)
+        """Memory tokens: the aspect token plus one per tubelet (plus one per tubelet holding the
+        dense depth of its pixels with ``depth_decoder='unet'``)."""
+        return 1 + self.tubelets * (2 if self.depth_decoder == 'unet' else 1)
 
 
 V2_OPTIONS = {'stem': 'conv', 'query_norm': True, 'depth_skip': True}

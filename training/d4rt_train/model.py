@@ -141,8 +141,59 @@ class ConvStem(nn.Module):
             cin = c
         self.net = nn.Sequential(*layers)
 
-    def forward(self, x):
-        return self.net(x)
+    def forward(self, x, all_stages: bool = False):
+        """The last stage's features, or with ``all_stages`` those of each stage (1/2, 1/4, ...)."""
+        feats = []
+        for i, layer in enumerate(self.net):
+            x = layer(x)
+            if i % 4 == 3:
+                feats.append(x)
+        return feats if all_stages else x
+
+
+def _conv_gelu(cin: int, cout: int) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, 1, 1), nn.GELU())
+
+
+class DepthUNet(nn.Module):
+    """Per-pixel log-depth of every frame from the transformer tokens (of the frame's tubelet
+    slice) and the conv stem's per-frame features at 1/8, 1/4 and 1/2 resolution and the pixels."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        c1, c2, c3 = cfg.stem_channels
+        self.cfg = cfg
+        self.b3 = _conv_gelu(cfg.width + c3, 64)
+        self.b2 = _conv_gelu(64 + c2, 32)
+        self.b1 = _conv_gelu(32 + c1, 16)
+        self.b0 = _conv_gelu(16 + 3, 8)
+        self.out = nn.Conv2d(8, 1, 3, 1, 1)
+
+    def forward(self, tokens, feats, frames):
+        """tokens [B, S gh gw, C], feats [f1, f2, f3] of [B T, c, ., .], frames [B T, 3, H, W]
+        -> log-depth [B T, H, W]."""
+        cfg = self.cfg
+        b = tokens.shape[0]
+        s, tt = cfg.T // cfg.tubelet_t, cfg.tubelet_t
+        gh, gw = cfg.H // cfg.patch, cfg.W // cfg.patch
+        x = tokens.reshape(b, s, 1, gh, gw, cfg.width).expand(b, s, tt, gh, gw, cfg.width)
+        x = x.reshape(b * cfg.T, gh, gw, cfg.width).permute(0, 3, 1, 2)
+        x = self.b3(torch.cat([x, feats[2]], 1))
+        up = lambda t: F.interpolate(t, scale_factor=2.0, mode='bilinear', align_corners=False)
+        x = self.b2(torch.cat([up(x), feats[1]], 1))
+        x = self.b1(torch.cat([up(x), feats[0]], 1))
+        x = self.b0(torch.cat([up(x), frames], 1))
+        return self.out(x)[:, 0]
+
+
+def depth_to_tokens(d: torch.Tensor, cfg: ModelConfig) -> torch.Tensor:
+    """Per-pixel maps [B T, H, W] -> one token per tubelet [B, S gh gw, tt p p], laid out (tt, p, p)
+    (the layout of the dense depth targets)."""
+    tt, p = cfg.tubelet_t, cfg.patch
+    gh, gw = cfg.H // p, cfg.W // p
+    b = d.shape[0] // cfg.T
+    d = d.reshape(b, cfg.T // tt, tt, gh, p, gw, p).permute(0, 1, 3, 5, 2, 4, 6)
+    return d.reshape(b, (cfg.T // tt) * gh * gw, tt * p * p)
 
 
 class Encoder(nn.Module):
@@ -152,6 +203,15 @@ class Encoder(nn.Module):
         super().__init__()
         self.cfg = cfg
         c = cfg.width
+        if cfg.depth_decoder not in ('', 'unet'):
+            raise ValueError(f"depth_decoder: {cfg.depth_decoder!r} is not one of '', 'unet'")
+        if cfg.depth_decoder == 'unet':
+            if cfg.stem != 'conv' or not cfg.depth_skip or len(cfg.stem_channels) != 3:
+                raise ValueError("depth_decoder 'unet': needs stem 'conv' with 3 stages and depth_skip")
+            if cfg.tubelet_t * cfg.patch ** 2 > cfg.width:
+                raise ValueError(f'depth_decoder unet: a tubelet has {cfg.tubelet_t * cfg.patch ** 2} pixels, '
+                                 f'more than the memory width {cfg.width}')
+            self.depth_unet = DepthUNet(cfg)
         if cfg.stem == 'conv':
             if cfg.patch != 2 ** len(cfg.stem_channels):
                 raise ValueError(f'stem conv: patch {cfg.patch} must be 2 ** len(stem_channels) = '
@@ -177,7 +237,9 @@ class Encoder(nn.Module):
         b = video.shape[0]
         tt, p = cfg.tubelet_t, cfg.patch
         if cfg.stem == 'conv':
-            f = self.stem(video.reshape(b * cfg.T, 3, cfg.H, cfg.W))        # [B T, C, H/p, W/p]
+            frames = video.reshape(b * cfg.T, 3, cfg.H, cfg.W)
+            feats = self.stem(frames, all_stages=True)
+            f = feats[-1]                                                    # [B T, C, H/p, W/p]
             ch = f.shape[1]
             x = f.reshape(b, self.slices, tt, ch, self.gh, self.gw).permute(0, 1, 4, 5, 2, 3)
             x = x.reshape(b, self.slices * self.gh * self.gw, tt * ch)
@@ -190,7 +252,13 @@ class Encoder(nn.Module):
         x = torch.cat([a, x], dim=1)
         for blk in self.blocks:
             x = blk(x, self.slices)
-        return self.norm(x)
+        x = self.norm(x)
+        if cfg.depth_decoder == 'unet':
+            d = depth_to_tokens(self.depth_unet(x[:, 1:], feats, frames), cfg)
+            if d.shape[-1] < cfg.width:
+                d = F.pad(d, (0, cfg.width - d.shape[-1]))
+            x = torch.cat([x, d], dim=1)
+        return x
 
 
 class DecoderBlock(nn.Module):
@@ -229,10 +297,11 @@ class Decoder(nn.Module):
                              f'block ({cfg.dec_depth})')
         if set(self.attn_kinds) - {'g'}:
             per = (cfg.H // cfg.patch) * (cfg.W // cfg.patch)
-            sl = torch.cat([torch.tensor([-1]), torch.arange(cfg.tokens - 1) // per])
+            sl = torch.cat([torch.tensor([-1]), torch.arange(cfg.tubelets) // per])
             self.register_buffer('token_slice', sl, persistent=False)
         if cfg.depth_skip:
-            self.depth_head = nn.Linear(cfg.width, cfg.tubelet_t * cfg.patch * cfg.patch)
+            if cfg.depth_decoder != 'unet':
+                self.depth_head = nn.Linear(cfg.width, cfg.tubelet_t * cfg.patch * cfg.patch)
             self.depth_embed = nn.Linear(1, d)
         if cfg.track_refine:
             if not (cfg.depth_skip and cfg.local_sample):
@@ -282,7 +351,11 @@ class Decoder(nn.Module):
         b = memory.shape[0]
         tt, p = cfg.tubelet_t, cfg.patch
         gh, gw = cfg.H // p, cfg.W // p
-        dmap = self.depth_head(memory[:, 1:])                        # [B, S gh gw, tt p p]
+        n = cfg.tubelets
+        if cfg.depth_decoder == 'unet':  # the encoder's per-pixel depth tokens
+            dmap = memory[:, 1 + n:, : tt * p * p]
+        else:
+            dmap = self.depth_head(memory[:, 1:1 + n])                 # [B, S gh gw, tt p p]
         dmap = dmap.reshape(b, cfg.T // tt, gh, gw, tt, p, p).permute(0, 1, 4, 2, 5, 3, 6)
         return dmap.reshape(b * cfg.T * cfg.H * cfg.W, 1)
 
@@ -307,7 +380,7 @@ class Decoder(nn.Module):
         parts = [self.coord_embed(four), self.t_src(times[..., 0]), self.t_tgt(times[..., 1]),
                  self.t_cam(times[..., 2]), self.patch_embed(patches)]
         if self.cfg.local_sample:
-            grid = self.local_norm(memory[:, 1:])
+            grid = self.local_norm(memory[:, 1:1 + self.cfg.tubelets])
             parts.append(self.local_src(sample_memory(grid, coords, times[..., 0], self.cfg)))
             parts.append(self.local_tgt(sample_memory(grid, coords, times[..., 1], self.cfg)))
         if self.cfg.depth_skip:
@@ -329,7 +402,7 @@ class Decoder(nn.Module):
         x = parts[0]
         for p in parts[1:]:
             x = x + p
-        mem = self.mem_proj(memory)
+        mem = self.mem_proj(memory[:, : 1 + cfg.tubelets])     # attention reads the tubelet tokens
         biases = {}
         for kind in set(self.attn_kinds) - {'g'}:
             sl = times[..., 1 if kind == 't' else 0] // cfg.tubelet_t          # [B, Q]
@@ -343,7 +416,7 @@ class Decoder(nn.Module):
                 logits1 = self.refine_uv(self.refine_norm(x)).reshape(b, q, 2, cfg.uv_bins)
                 inter['uv1'] = logits1
                 uv1 = (torch.softmax(logits1, dim=-1) * self.bin_centres).sum(-1).detach()   # [B, Q, 2]
-                grid = self.local_norm(memory[:, 1:])
+                grid = self.local_norm(memory[:, 1:1 + cfg.tubelets])
                 x = x + self.refine_feat(sample_memory(grid, uv1, times[..., 1], cfg))
                 tgt_gap = self.depth_at(dmap, uv1, times[..., 1]) - src_depth   # log-depth there - here
                 x = x + self.refine_depth(scalar_fourier(tgt_gap))
@@ -394,9 +467,19 @@ class D4RT(nn.Module):
         self.decoder = Decoder(cfg)
         # training-only dense depth head (not exported): each memory token predicts the log-depth
         # (over the clip's mean depth) of every pixel of its tubelet.
-        # with ``depth_skip`` it is the decoder's own depth head.
-        self.aux_depth = (self.decoder.depth_head if cfg.depth_skip
-                          else nn.Linear(cfg.width, cfg.tubelet_t * cfg.patch * cfg.patch))
+        # with ``depth_skip`` it is the decoder's own depth head; with ``depth_decoder='unet'`` the
+        # memory holds the dense depth itself (see :meth:`dense_depth`).
+        if cfg.depth_decoder != 'unet':
+            self.aux_depth = (self.decoder.depth_head if cfg.depth_skip
+                              else nn.Linear(cfg.width, cfg.tubelet_t * cfg.patch * cfg.patch))
+
+    def dense_depth(self, mem):
+        """The dense log-depth (over the clip's mean) per tubelet token [B, S gh gw, tt p p]."""
+        cfg = self.cfg
+        n = cfg.tubelets
+        if cfg.depth_decoder == 'unet':
+            return mem[:, 1 + n:, : cfg.tubelet_t * cfg.patch ** 2]
+        return self.aux_depth(mem[:, 1:1 + n])
 
     def forward(self, video, aspect, coords, times, patches, aux: bool = False):
         """The decoder's heads; with ``aux`` a dict {'out': heads, 'aux_depth': the dense depth
@@ -405,7 +488,7 @@ class D4RT(nn.Module):
         if not aux:
             return self.decoder(mem, coords, times, patches)
         out, inter = self.decoder(mem, coords, times, patches, extra=True)
-        return {'out': out, 'aux_depth': self.aux_depth(mem[:, 1:]), **inter}
+        return {'out': out, 'aux_depth': self.dense_depth(mem), **inter}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -16,10 +16,11 @@ node_missing = shutil.which('node') is None
 V1 = {'stem': 'linear', 'query_norm': False, 'depth_skip': False}
 V2_SLICE = {'dec_attn': 't'}   # the tiny preset is v2; this adds slice-restricted cross-attention
 V3 = {'track_refine': True, 'dec_depth': 2}
+UNET = {'depth_decoder': 'unet', 'width': 128, 'track_refine': True, 'dec_depth': 2}
 
 
 @pytest.mark.skipif(node_missing, reason='node is needed to run onnxruntime-node')
-@pytest.mark.parametrize('options', [V1, {}, V2_SLICE, V3], ids=['v1', 'v2', 'v2-slice', 'v3-refine'])
+@pytest.mark.parametrize('options', [V1, {}, V2_SLICE, V3, UNET], ids=['v1', 'v2', 'v2-slice', 'v3-refine', 'unet'])
 def test_export_and_onnxruntime_parity(tmp_path, options):
     from dataclasses import replace
     cfg = replace(preset('tiny').model, **options)

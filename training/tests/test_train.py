@@ -78,3 +78,25 @@ def test_dense_depth_layout_matches_the_decoders_source_depth():
     got = dec.source_depth(memory, coords, times)[0]
     want = torch.log(depth / depth.mean())[t, y, x]
     assert torch.allclose(got, want, atol=1e-5)
+
+
+def test_unet_depth_tokens_use_the_dense_target_layout():
+    """depth_decoder='unet' packs per-pixel maps into tubelet tokens in the layout of the dense
+    depth targets, and the decoder reads them back per pixel."""
+    from dataclasses import replace
+    from d4rt_train.model import D4RT, depth_to_tokens
+    from d4rt_train.train import dense_depth_target
+    cfg = replace(preset('tiny').model, depth_decoder='unet', width=128)
+    g = torch.Generator().manual_seed(1)
+    depth = 1 + 4 * torch.rand(cfg.T, cfg.H, cfg.W, generator=g)
+    logd = torch.log(depth / depth.mean())
+    assert torch.equal(depth_to_tokens(logd, cfg)[0], dense_depth_target(depth, cfg))
+    model = D4RT(cfg).eval()
+    memory = torch.cat([torch.zeros(1, 1 + cfg.tubelets, cfg.width), depth_to_tokens(logd, cfg)], 1)
+    t = torch.randint(0, cfg.T, (40,), generator=g)
+    y = torch.randint(0, cfg.H, (40,), generator=g)
+    x = torch.randint(0, cfg.W, (40,), generator=g)
+    coords = torch.stack([x / (cfg.W - 1), y / (cfg.H - 1)], -1)[None].float()
+    got = model.decoder.source_depth(memory, coords, torch.stack([t, t, t], -1)[None])[0]
+    assert torch.allclose(got, logd[t, y, x], atol=1e-5)
+    assert torch.equal(model.dense_depth(memory)[0], depth_to_tokens(logd, cfg)[0])

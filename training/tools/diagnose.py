@@ -209,7 +209,7 @@ def encoder_probe(model, cfg_train, clips: int) -> dict | None:
     for i in range(clips):
         clip, fn = render_training_clip(VAL_SEED + i, cfg_train)
         mem = model.encoder(fn[None], torch.tensor([clip.aspect]))
-        preds.append(model.aux_depth(mem[0, 1:]).reshape(-1).numpy())
+        preds.append(model.dense_depth(mem)[0].reshape(-1).numpy())
         gts.append(dense_depth_target(clip.depth, m).reshape(-1).numpy())
     P, G = np.stack(preds), np.stack(gts)
     pr = P - P.mean(1, keepdims=True)

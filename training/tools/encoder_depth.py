@@ -37,7 +37,7 @@ def evaluate(model, val, prior):
     l1, l1p, preds, gts = [], [], [], []
     for fn, aspect, tgt in val:
         mem = model.encoder(fn[None], torch.tensor([aspect]))
-        p = shift_free(model.aux_depth(mem[:, 1:]))[0]
+        p = shift_free(model.dense_depth(mem))[0]
         t = shift_free(tgt[None])[0]
         l1.append(float((p - t).abs().mean()))
         l1p.append(float((prior - t).abs().mean()))
@@ -65,7 +65,7 @@ def main(argv=None):
     m = cfg.model
     torch.manual_seed(0)
     model = D4RT(m)
-    params = list(model.encoder.parameters()) + list(model.aux_depth.parameters())
+    params = list(model.encoder.parameters()) + (list(model.aux_depth.parameters()) if hasattr(model, 'aux_depth') else [])
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.98))
     val = []
     for i in range(args.val_clips):
@@ -88,7 +88,7 @@ def main(argv=None):
         aspect = torch.tensor([pool[i][0].aspect for i in idx])
         tgt = torch.stack([dense_depth_target(pool[i][0].depth, m) for i in idx])
         mem = model.encoder(video, aspect)
-        loss = (model.aux_depth(mem[:, 1:]) - tgt).abs().mean()
+        loss = (model.dense_depth(mem) - tgt).abs().mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
