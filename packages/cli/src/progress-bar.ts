@@ -13,6 +13,7 @@ const LABELS: Record<Progress['stage'], string> = {
   encode: 'encoding',
   query: 'querying',
   write: 'writing',
+  window: 'windows',
 };
 
 /** Creates a progress callback that draws on `stream` (default stderr); `label` prefixes the line. */

@@ -14,7 +14,8 @@ export type D4rtErrorCode =
   | 'ERR_INVALID_QUERY'
   | 'ERR_INVALID_VIDEO'
   | 'ERR_SCENE_DISPOSED'
-  | 'ERR_BACKEND_UNAVAILABLE';
+  | 'ERR_BACKEND_UNAVAILABLE'
+  | 'ERR_SCALE_REFERENCE';
 
 /** The class name behind each code, spelled out so that minified bundles keep readable `name`s. */
 const ERROR_NAMES: Record<D4rtErrorCode, string> = {
@@ -24,6 +25,7 @@ const ERROR_NAMES: Record<D4rtErrorCode, string> = {
   ERR_INVALID_VIDEO: 'InvalidVideoError',
   ERR_SCENE_DISPOSED: 'SceneDisposedError',
   ERR_BACKEND_UNAVAILABLE: 'BackendUnavailableError',
+  ERR_SCALE_REFERENCE: 'ScaleReferenceError',
 };
 
 /**
@@ -106,6 +108,16 @@ export class BackendUnavailableError extends D4rtError {
   constructor(message: string, failures: readonly BackendFailure[]) {
     super('ERR_BACKEND_UNAVAILABLE', message, { cause: failures[failures.length - 1]?.error });
     this.failures = failures;
+  }
+}
+
+/**
+ * A metric scale reference could not be measured in the reconstruction: the two points coincide,
+ * the depth at the pixel is not positive, or no floor was found below the camera.
+ */
+export class ScaleReferenceError extends D4rtError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_SCALE_REFERENCE', message, options);
   }
 }
 

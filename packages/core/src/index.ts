@@ -20,6 +20,16 @@ export * from './progress.js';
 export { D4rtModel } from './model.js';
 export type { CreateModelOptions, EncodeOptions, EncoderInput } from './model.js';
 export { Scene, DEFAULT_CHUNK_SIZE } from './scene.js';
+export * from './video/window-plan.js';
+export * from './video/frame-rate.js';
+export * from './video/frame-source.js';
+export * from './video/scale-reference.js';
+export { fitWindowTransform, CENTRE_WEIGHT } from './video/stitch.js';
+export type { StitchPairs, StitchReport } from './video/stitch.js';
+export { processVideo } from './video/process-video.js';
+export type { ProcessVideoOptions, VideoDenseFrames, VideoRun, VideoTracks, VideoWindowResult } from './video/process-video.js';
+export { denseTrack } from './tracking/dense-tracker.js';
+export type { DenseTrackOptions, DenseTracks } from './tracking/dense-tracker.js';
 export type {
   Cameras,
   CamerasOptions,

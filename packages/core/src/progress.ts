@@ -6,7 +6,7 @@
  */
 
 /** Stages reported by the SDK's long operations. */
-export type ProgressStage = 'read' | 'decode-video' | 'preprocess' | 'encode' | 'query' | 'write';
+export type ProgressStage = 'read' | 'decode-video' | 'preprocess' | 'encode' | 'query' | 'write' | 'window';
 
 /** One progress event. */
 export interface Progress {

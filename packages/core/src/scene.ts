@@ -150,6 +150,10 @@ export class Scene {
   readonly height: number;
   /** Source frame index of each model frame (a copy owned by the scene). */
   readonly sourceIndices: Int32Array;
+  /** The model's input width (`manifest.clip.width`): the default grid width of the dense outputs. */
+  readonly modelWidth: number;
+  /** The model's input height (`manifest.clip.height`). */
+  readonly modelHeight: number;
   readonly #model: D4rtModel;
   readonly #input: EncoderInput;
   #memory: Tensor | null;
@@ -165,6 +169,8 @@ export class Scene {
     this.width = state.video.width;
     this.height = state.video.height;
     this.sourceIndices = state.input.sourceIndices;
+    this.modelWidth = model.manifest.clip.width;
+    this.modelHeight = model.manifest.clip.height;
   }
 
   /** The encoder's memory (`[1, tokens, channels]`), a view; for custom decoders and tests. */
