@@ -9,6 +9,12 @@ export type { FfmpegLocation, FfmpegSource, FindFfmpegOptions } from './ffmpeg.j
 export { DEFAULT_MAX_BYTES, readVideo } from './read-video.js';
 export type { ReadVideoOptions } from './read-video.js';
 export { readFrames } from './read-frames.js';
+export { openVideo } from './open-video.js';
+export type { OpenVideoOptions, VideoFileSource } from './open-video.js';
+export { openFrames, timestampsFromNames } from './open-frames.js';
+export type { OpenFramesOptions } from './open-frames.js';
+export { createMp4Writer, createNpyWriter } from './stream-writers.js';
+export type { Mp4StreamOptions, Mp4StreamWriter, NpyDtype, NpyStreamWriter } from './stream-writers.js';
 export type { ReadFramesOptions } from './read-frames.js';
 export {
   DEFAULT_DEPTH_PNG_SCALE,

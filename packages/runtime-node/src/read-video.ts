@@ -155,8 +155,8 @@ export async function readVideo(file: string, options: ReadVideoOptions = {}): P
   return video;
 }
 
-/** What the probe learnt about the first (non-cover-art) video stream. */
-interface VideoProbe {
+/** What the probe learnt about the first (non-cover-art) video stream. @internal */
+export interface VideoProbe {
   width: number;
   height: number;
   fps?: number;
@@ -169,8 +169,8 @@ interface VideoProbe {
   codec: string;
 }
 
-/** Parses `ffmpeg -i` output; throws the `'not-a-video'` / `'undecodable'` errors of a failed probe. */
-function parseProbe(fn: string, name: string, stderr: string): VideoProbe {
+/** Parses `ffmpeg -i` output; throws the `'not-a-video'` / `'undecodable'` errors of a failed probe. @internal */
+export function parseProbe(fn: string, name: string, stderr: string): VideoProbe {
   const lines = stderrLines(stderr);
   const inputAt = lines.findIndex((l) => /^Input #0, /.test(l));
   if (inputAt < 0) {
@@ -233,7 +233,8 @@ function lastFrameCount(stderr: string): number | undefined {
   return count;
 }
 
-function exitText(run: { code: number | null; signal: string | null }): string {
+/** `killed by SIG...` or `exit code N`. @internal */
+export function exitText(run: { code: number | null; signal: string | null }): string {
   return run.signal ? `killed by ${run.signal}` : `exit code ${run.code}`;
 }
 

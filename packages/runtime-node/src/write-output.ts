@@ -167,6 +167,21 @@ export async function writeNpy(file: string, data: NpyArray, shape: readonly num
   if (count !== data.length) {
     throw new RangeError(`${fn}: the product of shape [${shape.join(', ')}] (${count}) must equal data.length (${data.length})`);
   }
+  const head = npyHeader(descr, shape);
+  const bytes = littleEndianBytes(data);
+  await atomicWrite(file, async (tmp) => {
+    const handle = await open(tmp, 'w');
+    try {
+      await handle.writeFile(head);
+      await handle.writeFile(bytes);
+    } finally {
+      await handle.close();
+    }
+  });
+}
+
+/** The `.npy` 1.0 header for `descr` and `shape` (magic, version, length, dict, padded to 64 bytes). @internal */
+export function npyHeader(descr: string, shape: readonly number[]): Buffer {
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   // Magic (6) + version (2) + header length (2) + header + '\n', padded to a multiple of 64 bytes.
@@ -178,6 +193,11 @@ export async function writeNpy(file: string, data: NpyArray, shape: readonly num
   head[7] = 0;
   head.writeUInt16LE(header.length, 8);
   head.write(header, 10, 'latin1');
+  return head;
+}
+
+/** The bytes of a typed array in little-endian order (a view on little-endian machines, a swapped copy otherwise). @internal */
+export function littleEndianBytes(data: NpyArray): Buffer {
   let bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   if (endianness() === 'BE' && data.BYTES_PER_ELEMENT > 1) {
     bytes = Buffer.from(bytes);
@@ -185,15 +205,7 @@ export async function writeNpy(file: string, data: NpyArray, shape: readonly num
     else if (data.BYTES_PER_ELEMENT === 4) bytes.swap32();
     else bytes.swap64();
   }
-  await atomicWrite(file, async (tmp) => {
-    const handle = await open(tmp, 'w');
-    try {
-      await handle.writeFile(head);
-      await handle.writeFile(bytes);
-    } finally {
-      await handle.close();
-    }
-  });
+  return bytes;
 }
 
 /**
@@ -398,8 +410,8 @@ async function listFiles(root: string, rel = ''): Promise<string[]> {
   return out;
 }
 
-/** Writes via `write(tmp)` then renames tmp over `file`; removes tmp on any error. */
-async function atomicWrite(file: string, write: (tmp: string) => Promise<void>): Promise<void> {
+/** Writes via `write(tmp)` then renames tmp over `file`; removes tmp on any error. @internal */
+export async function atomicWrite(file: string, write: (tmp: string) => Promise<void>): Promise<void> {
   const tmp = path.join(path.dirname(file), `.d4rt-tmp-${randomBytes(6).toString('hex')}-${path.basename(file)}`);
   try {
     await write(tmp);
@@ -410,7 +422,8 @@ async function atomicWrite(file: string, write: (tmp: string) => Promise<void>):
   }
 }
 
-function assertSize(fn: string, width: unknown, height: unknown): void {
+/** Checks `width` and `height` options (integers >= 1). @internal */
+export function assertSize(fn: string, width: unknown, height: unknown): void {
   for (const [name, v] of [['width', width], ['height', height]] as const) {
     if (typeof v !== 'number') throw new TypeError(`${fn}: options.${name} (${describeValue(v)}) must be a number of pixels`);
     if (!Number.isInteger(v) || v < 1) throw new RangeError(`${fn}: options.${name} (${v}) must be an integer >= 1`);
