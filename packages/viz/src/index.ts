@@ -47,6 +47,8 @@ export type { OrbitControlsElement, OrbitControlsOptions, OrbitControlsRenderer 
 export { decodePly, encodePly } from './ply.js';
 export type { DecodedPly, EncodePlyOptions, PointCloud } from './ply.js';
 export { encodeGlb } from './glb.js';
+export { encodePointCloudSequenceGlb, pointCloudSequenceFrame } from './point-cloud-sequence.js';
+export type { EncodeSequenceGlbOptions, PointCloudSequence } from './point-cloud-sequence.js';
 export type { EncodeGlbOptions, GlbInput } from './glb.js';
 export { CAMERAS_JSON_CONVENTIONS, CAMERAS_JSON_SCHEMA, decodeCamerasJson, encodeCamerasJson } from './cameras-json.js';
 export type { CamerasJsonInput, DecodedCameras, EncodeCamerasJsonOptions } from './cameras-json.js';
