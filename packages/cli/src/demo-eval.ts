@@ -13,7 +13,7 @@ import { BASELINE_KEYS, METRIC_KEYS, blankVideo, evaluateScene, evaluateSequence
 import type { CommandResult } from './commands.js';
 import { checkFigurePath, figureRow, writeFigure, type FigureRow } from './figure.js';
 import { COMMON_HELP, COMMON_OPTIONS, UsageError, intOption, parse } from './options.js';
-import { writeCameraOutputs, writeDepthOutputs, writePointCloud, writeTrackOutputs, writeTrackOverlay } from './outputs.js';
+import { watchableFps, writeCameraOutputs, writeDepthOutputs, writePointCloud, writeTrackOutputs, writeTrackOverlay } from './outputs.js';
 import { progressBar } from './progress-bar.js';
 import { openModel } from './session.js';
 
@@ -91,7 +91,7 @@ ${COMMON_HELP}
         await writeDepthOutputs(dir, ev.depth, scene);
         await writeCameraOutputs(dir, ev.cameras, scene, video.fps);
         await writeTrackOutputs(dir, ev.tracks!, ev.trackPoints!, scene);
-        await writeTrackOverlay(dir, ev.tracks!, video, video.fps ?? 12);
+        await writeTrackOverlay(dir, ev.tracks!, video, watchableFps(ev.tracks!.frames, video.fps, scene.sourceIndices));
         await writePointCloud(dir, cloud);
         await writeJson(join(dir, 'metrics.json'), { modelName: model.manifest.name, protocolVersion: 'd4rt-fixture-eval/1', ...ev.result });
       });

@@ -1,6 +1,7 @@
 /**
  * The `d4rt` command line: dispatch, help, and exit codes (0 success, 1 the work failed with a
- * named error, 2 a usage mistake). Errors print one line, never a stack (set `D4RT_DEBUG=1` for it).
+ * named error, 2 a usage mistake, 130 cancelled by SIGINT / SIGTERM). Errors print one line, never
+ * a stack (set `D4RT_DEBUG=1` for it).
  *
  * @module
  */
@@ -31,6 +32,11 @@ function version(): string {
  */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // Ctrl-C (SIGINT) or SIGTERM cancels the work: the output folder is left as it was.
+  const cancel = new AbortController();
+  const onSignal = (sig: NodeJS.Signals): void => cancel.abort(new CancelledError(`cancelled by ${sig}`));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     let result: CommandResult;
     if (command === undefined || command === '--help' || command === '-h' || command === 'help') result = { stdout: `${HELP}\n` };
@@ -38,13 +44,17 @@ export async function main(argv: string[]): Promise<number> {
     else if (command === 'demo') result = await runDemo(rest);
     else if (command === 'eval') result = await runEval(rest);
     else if (command === 'bench') result = await runBench(rest);
-    else if (isVideoCommand(command)) result = await runVideoCommand(command, rest);
+    else if (isVideoCommand(command)) result = await runVideoCommand(command, rest, cancel.signal);
     else throw new UsageError(`d4rt: unknown command ${JSON.stringify(command)}; the commands are demo, depth, track, pose, recon, eval, bench (see d4rt --help)`);
     process.stdout.write(result.stdout);
     return 0;
   } catch (error) {
     process.stderr.write('\n');
     if (process.env.D4RT_DEBUG) console.error(error);
+    if (cancel.signal.aborted) {
+      process.stderr.write(`d4rt: ${(cancel.signal.reason as Error).message}; no output was written\n`);
+      return 130;
+    }
     if (error instanceof UsageError) {
       process.stderr.write(`${error.message}\n`);
       return 2;
@@ -56,5 +66,13 @@ export async function main(argv: string[]): Promise<number> {
     const e = error as Error;
     process.stderr.write(`d4rt: ${e?.name ?? 'Error'}: ${e?.message ?? String(error)}${process.env.D4RT_DEBUG ? '' : ' (set D4RT_DEBUG=1 for details)'}\n`);
     return e instanceof TypeError || e instanceof RangeError ? 2 : 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
+}
+
+/** The work was cancelled (SIGINT / SIGTERM); exit code 130. */
+export class CancelledError extends Error {
+  override name = 'CancelledError';
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ScaleReference } from '@d4rt/core';
 
 /** A mistake in the command line (exit code 2). */
 export class UsageError extends Error {
@@ -42,8 +43,32 @@ export function parse(
     const r = parseArgs({ args: argv, options, allowPositionals: positionals, strict: true });
     return { values: r.values as Record<string, string | boolean | undefined>, positionals: r.positionals };
   } catch (error) {
-    throw new UsageError(`d4rt ${command}: ${(error as Error).message} (see d4rt ${command} --help)`);
+    throw new UsageError(`d4rt ${command}: ${usageMessage(error as Error & { code?: string })} (see d4rt ${command} --help)`);
   }
+}
+
+/** Suggestions for options people try that the commands spell differently. */
+const INSTEAD: Record<string, string> = {
+  '--frames': 'to process every frame use --all-frames, or --fps <n> for n frames per second',
+  '--all': 'to process every frame use --all-frames',
+  '--scale': 'for metric scale use --scale-from depth:<x>,<y>,<metres> | distance:<x1>,<y1>,<x2>,<y2>,<metres> | height:<metres>',
+};
+
+/**
+ * One readable line for a `parseArgs` error. Node's own message for an unknown option suggests
+ * quoting it after `--` with unbalanced quotes; this names the option and, for common guesses,
+ * the option to use instead.
+ */
+function usageMessage(error: Error & { code?: string }): string {
+  const unknown = /^Unknown option '([^']+)'/.exec(error.message);
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown) {
+    const name = unknown[1]!.replace(/=.*$/, '');
+    const hint = INSTEAD[name];
+    return `unknown option ${JSON.stringify(unknown[1])}${hint ? `; ${hint}` : ''}`;
+  }
+  const value = /^Option '([^']+)' argument missing/.exec(error.message);
+  if (value) return `option ${JSON.stringify(value[1]!.replace(/^-\w, /, ''))} needs a value`;
+  return error.message;
 }
 
 /** An integer option in [min, max]. */
@@ -73,4 +98,32 @@ export function choiceOption<T extends string>(command: string, name: string, va
     throw new UsageError(`d4rt ${command}: --${name} (${JSON.stringify(value)}) must be one of ${allowed.join(', ')}`);
   }
   return value as T;
+}
+
+/** Grammar of `--scale-from`, for messages. */
+export const SCALE_FROM_FORMS = 'depth:<x>,<y>,<metres> | distance:<x1>,<y1>,<x2>,<y2>,<metres> | height:<metres>, each optionally followed by @<source frame>';
+
+/**
+ * Parses `--scale-from`: a known depth at a pixel, a known distance between two pixels, or the
+ * camera's height above the floor; pixels in source-video pixels, `@<frame>` a source frame.
+ * @returns a core `ScaleReference`, or undefined when the option is absent
+ */
+export function scaleFromOption(command: string, value: string | undefined): ScaleReference | undefined {
+  if (value === undefined) return undefined;
+  const bad = (why: string): never => {
+    throw new UsageError(`d4rt ${command}: --scale-from (${JSON.stringify(value)}) ${why}; the forms are ${SCALE_FROM_FORMS}`);
+  };
+  const m = /^(depth|distance|height):([^@]*)(?:@(\d+))?$/.exec(value.trim());
+  if (!m) return bad('is not one of the forms');
+  const nums = m[2]!.split(',').map((x) => x.trim());
+  const values = nums.map(Number);
+  if (nums.some((x) => x === '') || values.some((x) => !Number.isFinite(x))) return bad('must hold numbers separated by commas');
+  const want = { depth: 3, distance: 5, height: 1 }[m[1] as 'depth' | 'distance' | 'height'];
+  if (values.length !== want) return bad(`must give ${want} number${want > 1 ? 's' : ''} after '${m[1]}:'`);
+  const metres = values[values.length - 1]!;
+  if (!(metres > 0)) return bad(`must end with a distance in metres > 0 (got ${metres})`);
+  const frame = m[3] === undefined ? {} : { frame: Number(m[3]) };
+  if (m[1] === 'depth') return { kind: 'depth', at: [values[0]!, values[1]!], metres, ...frame };
+  if (m[1] === 'distance') return { kind: 'distance', from: [values[0]!, values[1]!], to: [values[2]!, values[3]!], metres, ...frame };
+  return { kind: 'height', metres, ...frame };
 }

@@ -16,10 +16,44 @@ import { depthToRgba, drawTracks, encodeCamerasJson, encodePly, encodeTracksJson
 /** Stored units per depth unit in the 16-bit depth PNGs. */
 export const DEPTH_PNG_SCALE = 1000;
 
-const pad = (i: number): string => String(i).padStart(4, '0');
+/** `units` of depth.json without a metric reference. */
+export const DEPTH_UNITS = 'relative: one unknown scale per clip (the model predicts depth up to scale)';
 
-/** `depth.npy` [frames, height, width] float32, `depth/NNNN.png` (16-bit, depth * 1000), `depth-color/NNNN.png`, `depth.json`. */
-export async function writeDepthOutputs(dir: string, depth: DepthMaps, scene: Scene): Promise<string[]> {
+/** `units` of depth.json with `--scale-from`. */
+export const METRIC_UNITS = 'metres (scaled by --scale-from)';
+
+/** A source frame number as it appears in output file names: 6 digits (more when needed). */
+export const frameName = (i: number): string => String(i).padStart(6, '0');
+
+/**
+ * A frame rate people can watch for `frames` frames taken from a video at `fps` at source frames
+ * `sourceIndices`: the rate that plays them in real time (`fps * (frames - 1) / span`), at most
+ * `frames / 2` so that a short result lasts at least 2 s, within [1, 30]; 8 without a source rate.
+ */
+export function watchableFps(frames: number, fps: number | undefined, sourceIndices?: ArrayLike<number>): number {
+  let rate = fps ?? 8;
+  if (fps !== undefined && sourceIndices && sourceIndices.length > 1) {
+    const span = sourceIndices[sourceIndices.length - 1]! - sourceIndices[0]!;
+    if (span > 0) rate = (fps * (sourceIndices.length - 1)) / span;
+  }
+  rate = Math.min(rate, frames / 2);
+  return Math.max(1, Math.min(30, rate));
+}
+
+/**
+ * Timestamps in seconds of source frames: the source's own (container times, or times in image
+ * names) when known, else `index / fps`, else the index.
+ */
+export function frameTimes(sourceFrames: ArrayLike<number>, timestamps: ArrayLike<number> | undefined, fps: number | undefined): number[] {
+  return Array.from(sourceFrames, (s) => (timestamps ? timestamps[s]! : fps ? s / fps : s));
+}
+
+/**
+ * `depth.npy` [frames, height, width] float32 (every model frame), `depth/NNNNNN.png` (16-bit,
+ * depth * 1000) and `depth-color/NNNNNN.png` named by source frame (one file per distinct source
+ * frame: a short video's repeated frames are written once), `depth.json`.
+ */
+export async function writeDepthOutputs(dir: string, depth: DepthMaps, scene: Scene, units = DEPTH_UNITS): Promise<string[]> {
   const { width, height, frames } = depth;
   await writeNpy(join(dir, 'depth.npy'), depth.data, [frames, height, width]);
   await mkdir(join(dir, 'depth'), { recursive: true });
@@ -28,11 +62,17 @@ export async function writeDepthOutputs(dir: string, depth: DepthMaps, scene: Sc
   // one colour scale for the whole clip
   const all = depthToRgba(depth.data, { width, height: height * frames });
   let clipped = 0;
+  const written = new Set<number>();
+  const files: string[] = [];
   for (let i = 0; i < frames; i++) {
-    const k = depth.frameIndices[i]!;
-    const r = await writeDepthPng(join(dir, 'depth', `${pad(k)}.png`), depth.data.subarray(i * plane, (i + 1) * plane), { width, height, scale: DEPTH_PNG_SCALE });
+    const src = scene.sourceIndices[depth.frameIndices[i]!]!;
+    if (written.has(src)) continue;
+    written.add(src);
+    const name = `${frameName(src)}.png`;
+    files.push(name);
+    const r = await writeDepthPng(join(dir, 'depth', name), depth.data.subarray(i * plane, (i + 1) * plane), { width, height, scale: DEPTH_PNG_SCALE });
     clipped += r.clipped;
-    await writeRgbPng(join(dir, 'depth-color', `${pad(k)}.png`), all.rgba.subarray(i * plane * 4, (i + 1) * plane * 4), { width, height, channels: 4 });
+    await writeRgbPng(join(dir, 'depth-color', name), all.rgba.subarray(i * plane * 4, (i + 1) * plane * 4), { width, height, channels: 4 });
   }
   await writeJson(join(dir, 'depth.json'), {
     frames,
@@ -40,21 +80,29 @@ export async function writeDepthOutputs(dir: string, depth: DepthMaps, scene: Sc
     height,
     modelFrames: Array.from(depth.frameIndices),
     sourceFrames: Array.from(depth.frameIndices, (k) => scene.sourceIndices[k]!),
-    units: 'relative: one unknown scale per clip (the model predicts depth up to scale)',
-    png: { scale: DEPTH_PNG_SCALE, meaning: 'stored = round(depth * scale); 0 = no value', clippedPixels: clipped },
+    units,
+    png: { scale: DEPTH_PNG_SCALE, meaning: 'stored = round(depth * scale); 0 = no value', files: 'depth/<source frame>.png, depth-color/<source frame>.png', clippedPixels: clipped },
     npy: 'float32 [frames, height, width]',
     colorLimits: { near: all.min, far: all.max },
   });
   return ['depth.npy', 'depth/', 'depth-color/', 'depth.json'];
 }
 
-/** `cameras.json` (`d4rt-cameras/1`: intrinsics, camera-to-world row-major 4x4) and `trajectory.tum`. */
-export async function writeCameraOutputs(dir: string, cams: Cameras, scene: Scene, fps: number | undefined): Promise<string[]> {
+/**
+ * `cameras.json` (`d4rt-cameras/1`: intrinsics, camera-to-world row-major 4x4) and
+ * `trajectory.tum` with one line per distinct source frame, timestamped in seconds by
+ * {@link frameTimes} (the container's times when the source has them).
+ */
+export async function writeCameraOutputs(dir: string, cams: Cameras, scene: Scene, fps: number | undefined, timestamps?: ArrayLike<number>): Promise<string[]> {
   const sourceFrames = Array.from(scene.sourceIndices);
   // The CLI writes into writeOutputFolder's temporary folder, so plain writes are all-or-nothing too.
   await writeFile(join(dir, 'cameras.json'), encodeCamerasJson(cams, { sourceFrames }));
-  const timestamps = sourceFrames.map((s) => (fps ? s / fps : s));
-  await writeFile(join(dir, 'trajectory.tum'), formatTum({ timestamps, poses: cams.cameraToWorld }));
+  const keep: number[] = [];
+  sourceFrames.forEach((s, k) => {
+    if (k === 0 || s !== sourceFrames[k - 1]) keep.push(k);
+  });
+  const times = frameTimes(keep.map((k) => sourceFrames[k]!), timestamps, fps);
+  await writeFile(join(dir, 'trajectory.tum'), formatTum({ timestamps: times, poses: keep.map((k) => cams.cameraToWorld[k]!) }));
   return ['cameras.json', 'trajectory.tum'];
 }
 
@@ -64,7 +112,7 @@ export async function writeTrackOutputs(dir: string, tracks: Tracks, query: { u:
   return ['tracks.json'];
 }
 
-/** `tracks.mp4`: the model's frames at the source resolution with the tracks drawn over them. */
+/** `tracks.mp4`: the model's frames at the source resolution with the tracks drawn over them, at `fps` (see {@link watchableFps}). */
 export async function writeTrackOverlay(dir: string, tracks: Tracks, video: VideoFrames, fps: number): Promise<string[]> {
   const { width, height } = video;
   const held = selectFrames(video.frames, tracks.frames);
@@ -85,10 +133,10 @@ export async function writeTrackOverlay(dir: string, tracks: Tracks, video: Vide
 }
 
 /** `pointcloud.ply` (binary, with colours and confidence). */
-export async function writePointCloud(dir: string, cloud: PointCloud): Promise<string[]> {
+export async function writePointCloud(dir: string, cloud: PointCloud, units = 'up to scale'): Promise<string[]> {
   const bytes = encodePly(
     { positions: cloud.positions, colors: cloud.colors, confidence: cloud.confidence },
-    { comments: ['d4rt point cloud: world = camera of the first frame, OpenCV axes, up to scale'] },
+    { comments: [`d4rt point cloud: world = camera of the first frame, OpenCV axes, ${units}`] },
   );
   await writeFile(join(dir, 'pointcloud.ply'), bytes);
   return ['pointcloud.ply'];

@@ -1,6 +1,6 @@
 /**
  * A progress display for the CLI on stderr: one redrawn line on a terminal, one line per finished
- * stage otherwise (logs and CI), nothing with `quiet`.
+ * stage otherwise (logs and CI; one line per window of a whole-video run), nothing with `quiet`.
  *
  * @module
  */
@@ -39,6 +39,9 @@ export function progressBar(options: { quiet?: boolean; stream?: NodeJS.WriteStr
         stream.write('\n');
         open = false;
       }
+    } else if (p.stage === 'window' && p.done > 0) {
+      // whole videos: one line per window, so logs show how far a long run is
+      stream.write(`${name}: ${p.done}/${p.total}\n`);
     } else if (p.done === p.total) {
       stream.write(`${name}: ${p.total} done\n`);
     }

@@ -3,7 +3,7 @@
  * embedded model, real ffmpeg. Bad inputs end with a named error and exit code, no stack, and no
  * new files in the output folder.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -56,7 +56,14 @@ describe('usage', () => {
     [['depth'], /expected one video \(or image folder\), got none/],
     [['depth', 'a.mp4', '--chunk-size', '0'], /--chunk-size \("0"\) must be an integer in \[1, 1048576\]/],
     [['depth', 'a.mp4', '--device', 'tpu'], /--device \("tpu"\) must be one of auto, cpu, cuda/],
-    [['depth', 'a.mp4', '--bogus'], /Unknown option '--bogus'/],
+    [['depth', 'a.mp4', '--bogus'], /d4rt depth: unknown option "--bogus" \(see d4rt depth --help\)/],
+    [['depth', 'a.mp4', '--frames', '82'], /d4rt depth: unknown option "--frames"; to process every frame use --all-frames, or --fps <n> for n frames per second \(see/],
+    [['depth', 'a.mp4', '--scale-from', 'depth:1,2'], /--scale-from \("depth:1,2"\) must give 3 numbers after 'depth:'; the forms are depth:<x>,<y>,<metres> \| distance:/],
+    [['depth', 'a.mp4', '--scale-from', 'size:3'], /--scale-from \("size:3"\) is not one of the forms/],
+    [['depth', 'a.mp4', '--overlap', '3'], /--overlap \(3\) needs --all-frames or --fps/],
+    [['depth', 'a.mp4', '--all-frames', '--fps', '5'], /give --all-frames or --fps, not both/],
+    [['track', 'a.mp4', '--dense'], /--dense needs --all-frames or --fps/],
+    [['track', 'a.mp4', '--all-frames', '--dense', '--dense-size', '48'], /--dense-size \("48"\) must be <width>x<height>/],
     [['eval'], /give at least one folder, or --fixtures/],
   ])('%j is a usage error (exit 2)', (args, message) => {
     const r = d4rt(...args);
@@ -262,4 +269,123 @@ describe('outputs', () => {
     expect(metrics.inputDependence).toBeNull();
     expect(readFileSync(join(out, 'pointcloud.ply')).subarray(0, 3).toString()).toBe('ply');
   }, 240_000);
+});
+
+describe('whole videos (--all-frames, --fps)', () => {
+  let clip: string;
+  beforeAll(() => {
+    clip = join(dir, 'clip40.mp4');
+    ffmpeg('-f', 'lavfi', '-i', 'testsrc2=size=64x48:rate=20', '-frames:v', '40', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', clip);
+  });
+
+  it('depth --all-frames: one map per source frame, named by it, in one stitched scale', () => {
+    const out = join(dir, 'all-depth');
+    const r = d4rt('depth', clip, '--all-frames', '-o', out, '--stats');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/depth: 40 maps of 64x48 \(3 windows\)/);
+    for (const k of [1, 2, 3]) expect(r.stderr).toMatch(new RegExp(`^windows: ${k}/3$`, 'm'));
+    const stats = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(stats).toMatchObject({ frames: 40 });
+    expect(stats.maxRssMB).toBeGreaterThan(0);
+    const names = Array.from({ length: 40 }, (_, i) => `${String(i).padStart(6, '0')}.png`);
+    expect(readdirSync(join(out, 'depth')).sort()).toEqual(names);
+    expect(readdirSync(join(out, 'depth-color')).sort()).toEqual(names);
+    const meta = JSON.parse(readFileSync(join(out, 'depth.json'), 'utf8'));
+    expect(meta).toMatchObject({ frames: 40, width: 64, height: 48, windows: { count: 3, windowFrames: 16, overlap: 4, stride: 12 } });
+    expect(meta.sourceFrames).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    expect(meta.timestamps[39]).toBeCloseTo(39 / 20, 9);
+    const npy = readFileSync(join(out, 'depth.npy'));
+    expect(npy.subarray(0, 128).toString('latin1')).toMatch(/'shape': \(40, 48, 64\)/);
+    expect(npy.length).toBe(128 + 40 * 48 * 64 * 4);
+  }, 300_000);
+
+  it('pose --fps: real timestamps in trajectory.tum, from a variable-frame-rate video', () => {
+    const vfr = join(dir, 'vfr.mp4');
+    // 30 frames at 10 fps, then a jump of 2 s: timestamps 0 .. 2.9, 5.0 .. 5.9
+    ffmpeg('-f', 'lavfi', '-i', 'testsrc2=size=64x48:rate=10', '-frames:v', '40', '-vf', "setpts='N+20*gte(N,30)'", '-fps_mode', 'passthrough', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', vfr);
+    const out = join(dir, 'vfr-pose');
+    const r = d4rt('pose', vfr, '--fps', '5', '-o', out, '-q');
+    expect(r.code, r.stderr).toBe(0);
+    const t = readFileSync(join(out, 'trajectory.tum'), 'utf8').trim().split('\n').map((l) => Number(l.split(' ')[0]));
+    expect(t.slice(0, 3)).toEqual([0, 0.2, 0.4]);
+    expect(t.slice(-5)).toEqual([5, 5.2, 5.4, 5.6, 5.8]);
+    expect(t).toHaveLength(20);
+    const cams = JSON.parse(readFileSync(join(out, 'cameras.json'), 'utf8'));
+    expect(cams.frames).toBe(t.length);
+  }, 300_000);
+
+  it('track --all-frames --dense: tracks, an overlay of every frame, dense point clouds per frame and an animated GLB', () => {
+    const out = join(dir, 'all-track');
+    const r = d4rt('track', clip, '--all-frames', '--grid', '4', '--dense', '--dense-size', '16x12', '-o', out, '-q');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/dense: \d+ tracks, \d+ queries \(\d+\.\d % of the naive 122880\), coverage \d+\.\d %/);
+    expect(readdirSync(out).sort()).toEqual(['dense', 'dense.glb', 'dense.json', 'tracks.json', 'tracks.mp4']);
+    expect(readdirSync(join(out, 'dense'))).toHaveLength(40);
+    const tracks = JSON.parse(readFileSync(join(out, 'tracks.json'), 'utf8'));
+    expect(tracks).toMatchObject({ schema: 'd4rt-tracks/1', frames: 40, points: 16 });
+    const dense = JSON.parse(readFileSync(join(out, 'dense.json'), 'utf8'));
+    expect(dense.queryRatio).toBeLessThan(1);
+    expect(dense.windows).toHaveLength(3);
+    const glb = readFileSync(join(out, 'dense.glb'));
+    expect(glb.subarray(0, 4).toString()).toBe('glTF');
+    // the overlay plays every processed frame at the source's 20 fps
+    const probe = spawnSync('ffmpeg', ['-hide_banner', '-i', join(out, 'tracks.mp4'), '-map', '0:v:0', '-c', 'copy', '-f', 'null', '-'], { encoding: 'utf8' });
+    expect(probe.stderr).toMatch(/, 20 fps/);
+    expect(probe.stderr).toMatch(/frame=\s*40 /);
+  }, 300_000);
+
+  it('Ctrl-C mid-video leaves no partial output and no ffmpeg behind', async () => {
+    const long = join(dir, 'long.mp4');
+    ffmpeg('-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=30', '-frames:v', '300', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', long);
+    const out = outDir('cancel');
+    const child = spawn(process.execPath, [BIN, 'depth', long, '--all-frames', '-o', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let sent = false;
+    const code = await new Promise<number | null>((resolveCode) => {
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+        // once: a second Ctrl-C ends the process at once, as usual
+        if (!sent && /windows: 2\/25/.test(stderr)) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      });
+      child.on('close', (c) => resolveCode(c));
+    });
+    expect(code, `${stderr} signal ${child.signalCode}`).toBe(130);
+    expect(stderr).toMatch(/d4rt: cancelled by SIGINT; no output was written/);
+    expect(stderr).not.toMatch(/windows: 25\/25/);
+    onlyKeep(out);
+    const ps = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout;
+    expect(ps).not.toContain(long);
+  }, 300_000);
+});
+
+describe('single window outputs', () => {
+  it('names depth files by source frame, plays tracks.mp4 at a watchable rate, scales to metres', () => {
+    const out = join(dir, 'single');
+    const r = d4rt('depth', DEMO_MP4, '-o', out, '-q', '--width', '24', '--height', '16', '--scale-from', 'depth:96,64,2.5');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/metric scale: x[\d.e+-]+ from --scale-from depth/);
+    expect(readdirSync(join(out, 'depth')).sort()).toEqual(Array.from({ length: 16 }, (_, i) => `${String(i).padStart(6, '0')}.png`));
+    expect(JSON.parse(readFileSync(join(out, 'depth.json'), 'utf8')).units).toMatch(/^metres/);
+    const t = join(dir, 'single-track');
+    expect(d4rt('track', DEMO_MP4, '--grid', '2', '-o', t, '-q').code).toBe(0);
+    const probe = spawnSync('ffmpeg', ['-hide_banner', '-i', join(t, 'tracks.mp4')], { encoding: 'utf8' });
+    // 16 frames of a 12 fps clip: 8 fps, 2 s
+    expect(probe.stderr).toMatch(/, 8 fps/);
+  }, 300_000);
+
+  it('an image folder whose names are times gives those times in trajectory.tum', () => {
+    const frames = join(dir, 'timed');
+    mkdirSync(frames);
+    ffmpeg('-f', 'lavfi', '-i', 'testsrc2=size=64x48:rate=10', '-frames:v', '5', join(frames, 'f%d.png'));
+    for (let i = 1; i <= 5; i++) copyFileSync(join(frames, `f${i}.png`), join(frames, `1305031102.${(100 + 33 * i).toString()}.png`));
+    for (let i = 1; i <= 5; i++) rmSync(join(frames, `f${i}.png`));
+    const out = join(dir, 'timed-pose');
+    const r = d4rt('pose', frames, '-o', out, '-q');
+    expect(r.code, r.stderr).toBe(0);
+    const t = readFileSync(join(out, 'trajectory.tum'), 'utf8').trim().split('\n').map((l) => l.split(' ')[0]);
+    expect(t).toEqual(['1305031102.133', '1305031102.166', '1305031102.199', '1305031102.232', '1305031102.265']);
+  }, 300_000);
 });

@@ -142,6 +142,11 @@ export interface VideoWindowResult {
   frames: Int32Array;
   /** Presentation time in seconds of each reported frame, when the source knows it. */
   timestamps: Float64Array | null;
+  /**
+   * RGB bytes of the reported frames (`frames.length * height * width * 3`), e.g. to draw
+   * overlays: a **view** of the run's frame buffer, valid only until the loop moves on.
+   */
+  rgb: Uint8Array;
   /** The window's own frame (camera of its first frame, model units) to the world, column-major 4x4 Sim(3). */
   toWorld: Float64Array;
   /** Scale of `toWorld`: world units per window unit. */
@@ -313,7 +318,8 @@ interface Anchors {
   world: Float64Array;
   confidence: Float64Array;
   range: Float64Array;
-  centres: Float64Array;
+  /** World camera centres of the shared frames (when the run computes cameras). */
+  centres: Float64Array | null;
 }
 
 async function* run(model: D4rtModel, source: FrameSource, options: ProcessVideoOptions, s: RunSettings): AsyncGenerator<VideoWindowResult, void, undefined> {
@@ -387,8 +393,8 @@ async function* run(model: D4rtModel, source: FrameSource, options: ProcessVideo
     const next = plan.windows[w.index + 1];
     const own = Int32Array.from({ length: w.ownEnd - w.ownStart }, (_, i) => w.ownStart + i);
     const ownModel = Int32Array.from(own, (p) => modelFrame(scene, p));
-    const needCams = true; // the cameras feed the stitching and the outputs
-    const cams = needCams ? await scene.cameras({ ...q, ...(s.camOpt?.poseGrid !== undefined && { poseGrid: s.camOpt.poseGrid }), ...(s.camOpt?.focalGrid !== undefined && { focalGrid: s.camOpt.focalGrid }) }) : null;
+    // cameras when asked for; they also add their centres to the stitching
+    const cams = s.camOpt !== undefined ? await scene.cameras({ ...q, ...(s.camOpt?.poseGrid !== undefined && { poseGrid: s.camOpt.poseGrid }), ...(s.camOpt?.focalGrid !== undefined && { focalGrid: s.camOpt.focalGrid }) }) : null;
     // --- attach the window to the world
     let stitch: StitchReport | null = null;
     let metricScale: number | undefined;
@@ -406,13 +412,17 @@ async function* run(model: D4rtModel, source: FrameSource, options: ProcessVideo
       const local = Float64Array.from(r.xyz);
       const weights = new Float64Array(r.count);
       for (let i = 0; i < r.count; i++) weights[i] = a.confidence[i]! * r.confidence[i]!;
-      const centresLocal = new Float64Array(3 * shared.length);
-      const c = new Float64Array(3);
-      shared.forEach((m, i) => {
-        cameraCenter(c as unknown as Float32Array, cams!.cameraToWorld[m]!);
-        centresLocal.set(c, 3 * i);
-      });
-      const fit = fitWindowTransform({ local, world: a.world, weights, range: a.range }, { local: centresLocal, world: a.centres }, toWorld);
+      let centres: { local: Float64Array; world: Float64Array } | null = null;
+      if (cams && a.centres) {
+        const centresLocal = new Float64Array(3 * shared.length);
+        const c = new Float64Array(3);
+        shared.forEach((m, i) => {
+          cameraCenter(c as unknown as Float32Array, cams.cameraToWorld[m]!);
+          centresLocal.set(c, 3 * i);
+        });
+        centres = { local: centresLocal, world: a.centres };
+      }
+      const fit = fitWindowTransform({ local, world: a.world, weights, range: a.range }, centres, toWorld);
       toWorld = fit.matrix;
       stitch = fit.report;
     }
@@ -425,14 +435,16 @@ async function* run(model: D4rtModel, source: FrameSource, options: ProcessVideo
       const shared = positions.map((p) => modelFrame(scene, p));
       const r = await scene.query(gridQueries({ frames: shared, width: s.stitchGrid, height: s.stitchGrid, camera: 0 }), q);
       const world = transformInto(new Float64Array(3 * r.count), toWorld, r.xyz);
-      const centres = new Float64Array(3 * shared.length);
+      const centres = cams ? new Float64Array(3 * shared.length) : null;
       const c = new Float64Array(3);
       const range = new Float64Array(r.count);
       const per = s.stitchGrid * s.stitchGrid;
       shared.forEach((m, i) => {
-        cameraCenter(c as unknown as Float32Array, cams!.cameraToWorld[m]!);
+        // the camera that saw the points (without cameras: the window's first camera)
+        if (cams) cameraCenter(c as unknown as Float32Array, cams.cameraToWorld[m]!);
+        else c.fill(0);
         transformInto(c, toWorld, c, 1);
-        centres.set(c, 3 * i);
+        centres?.set(c, 3 * i);
         for (let j = i * per; j < (i + 1) * per; j++) range[j] = Math.hypot(world[3 * j]! - c[0]!, world[3 * j + 1]! - c[1]!, world[3 * j + 2]! - c[2]!);
       });
       nextAnchors = { positions, world, confidence: Float64Array.from(r.confidence), range, centres };
@@ -443,6 +455,7 @@ async function* run(model: D4rtModel, source: FrameSource, options: ProcessVideo
       windowFrames,
       frames: Int32Array.from(own, (p) => frames[p]!),
       timestamps: source.timestamps ? Float64Array.from(own, (p) => source.timestamps![frames[p]!]!) : null,
+      rgb: video.data.subarray((w.ownStart - w.start) * frameBytes, (w.ownEnd - w.start) * frameBytes),
       toWorld: Float64Array.from(toWorld),
       scale,
       stitch,
