@@ -14,8 +14,8 @@
  *   whose track was lost.
  * - Dense: `denseQueryRatio` = queries / (frames * cells * T), `denseCoverage` = share of grid
  *   cells holding a visible dense point, and the seconds of the dense run.
- * - `rssGrowth`: peak RSS over the run after each window, last over after the first window, minus 1
- *   (in this process).
+ * - `rssGrowth`: this process's RSS sampled after each window: the peak over all windows over the
+ *   peak over the first 10 % of them, minus 1.
  *
  * @module
  */
@@ -117,7 +117,7 @@ export async function evaluateLongRun(options: LongEvalOptions): Promise<LongEva
   const a = emptyAnswer();
   const n = pts.u.length;
   const { u: du, v: dv } = gridUv(depthSize.width, depthSize.height);
-  let rssFirst = 0, rssPeak = 0;
+  const rssByWindow: number[] = [];
   for await (const r of run) {
     for (let t = 0; t < r.frames.length; t++) {
       const s = r.frames[t]!;
@@ -154,9 +154,7 @@ export async function evaluateLongRun(options: LongEvalOptions): Promise<LongEva
     }
     ratios.push(median(rs));
     if (r.stitch) residuals.push(r.stitch.residual);
-    const rss = process.memoryUsage().rss;
-    if (r.window.index === 0) rssFirst = rss;
-    rssPeak = Math.max(rssPeak, rss);
+    rssByWindow.push(process.memoryUsage().rss);
     options.onWindow?.(r.window.index + 1, r.windows);
   }
   const seconds = (performance.now() - t0) / 1000;
@@ -184,8 +182,15 @@ export async function evaluateLongRun(options: LongEvalOptions): Promise<LongEva
     trackLost: err.visible > 0 ? err.lost / err.visible : 0,
     stitchResidual: median(residuals),
     ...(dense ?? { denseQueries: 0, denseNaive: 0, denseQueryRatio: Number.NaN, denseCoverage: Number.NaN, denseTracks: 0, denseSeconds: 0 }),
-    rssGrowth: rssFirst > 0 ? rssPeak / rssFirst - 1 : Number.NaN,
+    rssGrowth: rssGrowth(rssByWindow),
   };
+}
+
+/** Peak RSS over all windows over the peak over the first 10 % of them (at least one), minus 1. */
+function rssGrowth(rss: number[]): number {
+  if (rss.length === 0) return Number.NaN;
+  const early = Math.max(...rss.slice(0, Math.max(1, Math.ceil(0.1 * rss.length))));
+  return Math.max(...rss) / early - 1;
 }
 
 async function denseRun(
