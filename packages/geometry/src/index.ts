@@ -51,6 +51,7 @@ export type { Svd3 } from './svd3.js';
 export { umeyama, umeyamaRobust } from './umeyama.js';
 export type {
   RobustMethod,
+  ScaleEstimator,
   TransformKind,
   UmeyamaOptions,
   UmeyamaResult,

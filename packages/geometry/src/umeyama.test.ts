@@ -322,3 +322,39 @@ describe('umeyamaRobust', () => {
     );
   });
 });
+
+describe('symmetric scale', () => {
+  it('equals the least-squares scale without noise', () => {
+    fc.assert(
+      fc.property(seedArb, scaleArb, nArb, (seed, s, n) => {
+        const rng = mulberry32(seed);
+        const r = randomRotation(rng);
+        const t = [gaussian(rng), gaussian(rng), gaussian(rng)];
+        const src = randomPoints(rng, n, 1);
+        const dst = applySimilarity(src, r, s, t);
+        const a = umeyama(src, dst, { kind: 'similarity', scale: 'symmetric' })!;
+        expect(Math.abs(a.scale / s - 1)).toBeLessThan(1e-9);
+        expect(maxAbsDiff(a.rotation, r)).toBeLessThan(1e-9);
+        const b = umeyamaRobust(src, dst, { kind: 'similarity', scale: 'symmetric' })!;
+        expect(Math.abs(b.scale / s - 1)).toBeLessThan(1e-9);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('is unbiased when both sets carry noise in proportion to their scale; least squares is biased low', () => {
+    const rng = mulberry32(11);
+    const n = 20000, s = 3, sigma = 0.3;
+    const r = randomRotation(rng);
+    const clean = randomPoints(rng, n, 1);
+    const src = addNoise(Float64Array.from(clean), rng, sigma);
+    const dst = applySimilarity(clean, r, s, [1, 2, 3]);
+    for (let i = 0; i < dst.length; i++) dst[i] = dst[i]! + s * sigma * gaussian(rng);
+    const lsq = umeyama(src, dst, { kind: 'similarity' })!;
+    const sym = umeyama(src, dst, { kind: 'similarity', scale: 'symmetric' })!;
+    // variance of a uniform cube of half-size 1 is 1/3 per axis: the dilution factor is (1/3) / (1/3 + sigma^2)
+    expect(lsq.scale / s).toBeCloseTo(1 / 3 / (1 / 3 + sigma * sigma), 1);
+    expect(Math.abs(sym.scale / s - 1)).toBeLessThan(0.01);
+    expect(() => umeyama(src, dst, { kind: 'similarity', scale: 'median' as never })).toThrow(/umeyama: options\.scale \('median'\) must be one of 'umeyama', 'symmetric'/);
+  });
+});

@@ -36,7 +36,21 @@ export interface UmeyamaOptions {
   kind?: TransformKind;
   /** One finite weight `>= 0` per point (e.g. a confidence); default all 1. Points with weight 0 are ignored. */
   weights?: NumberArray;
+  /**
+   * How a similarity's scale is estimated. `'umeyama'` (default): least squares of `dst` on `src`,
+   * `s = tr(D S) / var_s`; noise in `src` inflates `var_s` and biases `s` low (regression dilution,
+   * a factor `var / (var + sigma^2)`). `'symmetric'` (Horn 1987): `s = sqrt(var_d / var_s)`, the
+   * ratio of the weighted spreads, unbiased when both sets carry noise in proportion to their scale
+   * (e.g. two reconstructions of the same points); rotation and translation as before
+   * (`t = mu_d - s R mu_s`). Chained fits (stitching many windows) need it: the bias compounds.
+   */
+  scale?: ScaleEstimator;
 }
+
+/** How {@link umeyama} estimates a similarity's scale; see {@link UmeyamaOptions.scale}. */
+export type ScaleEstimator = 'umeyama' | 'symmetric';
+
+const SCALE_ESTIMATORS: readonly ScaleEstimator[] = ['umeyama', 'symmetric'];
 
 /** A fitted transform `dst ~ scale * rotation * src + translation`. */
 export interface UmeyamaResult {
@@ -62,6 +76,8 @@ type FitStatus = 'ok' | 'degenerate' | 'nonfinite';
 const fitR = new Float64Array(9);
 const fitT = new Float64Array(3);
 let fitS = 1;
+/** Scale estimator of the current call (set by the public functions around fitCore). */
+let symmetric = false;
 const cross = new Float64Array(9);
 const scatter = new Float64Array(9);
 const svdC = createSvd3();
@@ -103,6 +119,7 @@ function fitCore(src: NumberArray, dst: NumberArray, weights: NumberArray | null
   // Pass 2: centred cross-covariance (dst x src^T), source scatter and variance.
   let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0, c20 = 0, c21 = 0, c22 = 0;
   let s00 = 0, s01 = 0, s02 = 0, s11 = 0, s12 = 0, s22 = 0;
+  let dvar = 0;
   for (let i = 0, j = 0; i < n; i++, j += 3) {
     let wi = 1;
     if (weights !== null) {
@@ -110,7 +127,9 @@ function fitCore(src: NumberArray, dst: NumberArray, weights: NumberArray | null
       if (!(wi > 0)) continue;
     }
     const sx = src[j]! - msx, sy = src[j + 1]! - msy, sz = src[j + 2]! - msz;
-    const dx = (dst[j]! - mdx) * wi, dy = (dst[j + 1]! - mdy) * wi, dz = (dst[j + 2]! - mdz) * wi;
+    const ex = dst[j]! - mdx, ey = dst[j + 1]! - mdy, ez = dst[j + 2]! - mdz;
+    dvar += wi * (ex * ex + ey * ey + ez * ez);
+    const dx = ex * wi, dy = ey * wi, dz = ez * wi;
     c00 += dx * sx; c01 += dx * sy; c02 += dx * sz;
     c10 += dy * sx; c11 += dy * sy; c12 += dy * sz;
     c20 += dz * sx; c21 += dz * sy; c22 += dz * sz;
@@ -149,7 +168,7 @@ function fitCore(src: NumberArray, dst: NumberArray, weights: NumberArray | null
       fitR[3 * col + row] = u[row]! * v[col]! + u[3 + row]! * v[3 + col]! + sign * u[6 + row]! * v[6 + col]!;
     }
   }
-  fitS = similarity ? (d[0]! + d[1]! + sign * d[2]!) / varS : 1;
+  fitS = !similarity ? 1 : symmetric ? Math.sqrt((dvar * inv) / varS) : (d[0]! + d[1]! + sign * d[2]!) / varS;
   fitT[0] = mdx - fitS * (fitR[0]! * msx + fitR[3]! * msy + fitR[6]! * msz);
   fitT[1] = mdy - fitS * (fitR[1]! * msx + fitR[4]! * msy + fitR[7]! * msz);
   fitT[2] = mdz - fitS * (fitR[2]! * msx + fitR[5]! * msy + fitR[8]! * msz);
@@ -182,6 +201,7 @@ interface Checked {
   n: number;
   similarity: boolean;
   weights: NumberArray | null;
+  symmetric: boolean;
 }
 
 function checkInputs(fn: string, src: unknown, dst: unknown, options: UmeyamaOptions): Checked {
@@ -207,7 +227,9 @@ function checkInputs(fn: string, src: unknown, dst: unknown, options: UmeyamaOpt
       }
     }
   }
-  return { n, similarity: kind === 'similarity', weights };
+  const scale = options.scale ?? 'umeyama';
+  assertOneOf(fn, 'options.scale', scale, SCALE_ESTIMATORS);
+  return { n, similarity: kind === 'similarity', weights, symmetric: scale === 'symmetric' };
 }
 
 function throwNonFinite(fn: string, src: NumberArray, dst: NumberArray): never {
@@ -239,11 +261,16 @@ function throwNonFinite(fn: string, src: NumberArray, dst: NumberArray): never {
  */
 export function umeyama(src: NumberArray, dst: NumberArray, options: UmeyamaOptions = {}): UmeyamaResult | null {
   const fn = 'umeyama';
-  const { n, similarity, weights } = checkInputs(fn, src, dst, options);
-  const status = fitCore(src, dst, weights, n, similarity, true);
-  if (status === 'nonfinite') throwNonFinite(fn, src, dst);
-  if (status === 'degenerate') return null;
-  return resultFromFit();
+  const { n, similarity, weights, symmetric: sym } = checkInputs(fn, src, dst, options);
+  symmetric = sym;
+  try {
+    const status = fitCore(src, dst, weights, n, similarity, true);
+    if (status === 'nonfinite') throwNonFinite(fn, src, dst);
+    if (status === 'degenerate') return null;
+    return resultFromFit();
+  } finally {
+    symmetric = false;
+  }
 }
 
 /**
@@ -365,7 +392,17 @@ function fitChange(): number {
  */
 export function umeyamaRobust(src: NumberArray, dst: NumberArray, options: UmeyamaRobustOptions = {}): UmeyamaRobustResult | null {
   const fn = 'umeyamaRobust';
-  const { n, similarity, weights } = checkInputs(fn, src, dst, options);
+  const checked = checkInputs(fn, src, dst, options);
+  symmetric = checked.symmetric;
+  try {
+    return robustFit(fn, src, dst, checked, options);
+  } finally {
+    symmetric = false;
+  }
+}
+
+function robustFit(fn: string, src: NumberArray, dst: NumberArray, checked: Checked, options: UmeyamaRobustOptions): UmeyamaRobustResult | null {
+  const { n, similarity, weights } = checked;
   const method = options.method ?? 'trimmed';
   assertOneOf(fn, 'options.method', method, ROBUST_METHODS);
   const fraction = options.inlierFraction ?? 0.8;

@@ -47,7 +47,8 @@ export const CENTRE_WEIGHT = 0.1;
 /**
  * Fits the Sim(3) mapping a window's own frame onto the world from shared-frame correspondences:
  * grid points (weighted by confidence) and, when given, camera centres, which together carry
- * {@link CENTRE_WEIGHT} of the total weight. Trimmed least squares keeps 80 % of the pairs.
+ * {@link CENTRE_WEIGHT} of the total weight. Trimmed least squares keeps 80 % of the pairs; the
+ * scale is the symmetric estimate (ratio of the spreads), unbiased when both windows are noisy.
  *
  * @param points - point pairs (see {@link StitchPairs})
  * @param centres - camera centre pairs (`local`, `world`, interleaved xyz), or null
@@ -84,7 +85,9 @@ export function fitWindowTransform(
       }
     }
   }
-  const fit = umeyamaRobust(src, dst, { kind: 'similarity', weights: w, method: 'trimmed', inlierFraction: 0.8 });
+  // symmetric scale: both windows' points are noisy, and the least-squares scale's dilution bias
+  // (a factor var / (var + sigma^2) per window) would compound from window to window
+  const fit = umeyamaRobust(src, dst, { kind: 'similarity', weights: w, method: 'trimmed', inlierFraction: 0.8, scale: 'symmetric' });
   if (fit === null) {
     return { matrix: Float64Array.from(previous), report: { correspondences: n, inliers: 0, residual: Number.NaN, scale: Math.hypot(previous[0]!, previous[1]!, previous[2]!), failed: true } };
   }
