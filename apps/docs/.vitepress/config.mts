@@ -28,6 +28,7 @@ const sidebar: DefaultTheme.SidebarItem[] = [
       { text: 'Point tracks', link: '/guide/tracks' },
       { text: 'Camera poses and intrinsics', link: '/guide/poses' },
       { text: 'Point clouds', link: '/guide/point-clouds' },
+      { text: 'Long videos', link: '/guide/long-videos' },
       { text: 'Custom models', link: '/guide/custom-models' },
       { text: 'Training a model', link: '/guide/training' },
       { text: 'Errors', link: '/guide/errors' },
