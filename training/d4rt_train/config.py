@@ -52,6 +52,11 @@ class ModelConfig:
                                      # dense depth sampled there in frame tTgt (a correlation-style
                                      # lookup); z' gets a gated skip to that depth (needs depth_skip)
     refine_after: int = 1
+    corr_track: bool = False         # per-frame stride-4 features (from the conv stem) packed into the
+                                     # memory; each query correlates its source feature with frame
+                                     # tTgt's map (soft-argmax: a 2D estimate, supervised directly), which
+                                     # the refinement looks up and the uv head gets as a Gaussian skip
+    corr_channels: int = 32
     dec_attn: str = ''               # per decoder block: 'g' global cross-attention, 't' restricted to
                                      # the tTgt slice, 's' to the tSrc slice; '' = all global
 
@@ -60,10 +65,21 @@ class ModelConfig:
         return (self.T // self.tubelet_t) * (self.H // self.patch) * (self.W // self.patch)
 
     @property
+    def corr_positions(self) -> int:
+        """Positions of one frame's correlation feature map (stride 4)."""
+        return (self.H // 4) * (self.W // 4)
+
+    @property
+    def corr_tokens(self) -> int:
+        """Memory tokens holding the correlation features of all frames (``corr_track``)."""
+        return self.T * self.corr_positions * self.corr_channels // self.width if self.corr_track else 0
+
+    @property
     def tokens(self) -> int:
         """Memory tokens: the aspect token plus one per tubelet (plus one per tubelet holding the
-        dense depth of its pixels with ``depth_decoder='unet'``)."""
-        return 1 + self.tubelets * (2 if self.depth_decoder == 'unet' else 1)
+        dense depth of its pixels with ``depth_decoder='unet'``, plus the correlation features with
+        ``corr_track``)."""
+        return 1 + self.tubelets * (2 if self.depth_decoder == 'unet' else 1) + self.corr_tokens
 
 
 V2_OPTIONS = {'stem': 'conv', 'query_norm': True, 'depth_skip': True}

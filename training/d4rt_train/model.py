@@ -212,6 +212,14 @@ class Encoder(nn.Module):
                 raise ValueError(f'depth_decoder unet: a tubelet has {cfg.tubelet_t * cfg.patch ** 2} pixels, '
                                  f'more than the memory width {cfg.width}')
             self.depth_unet = DepthUNet(cfg)
+        if cfg.corr_track:
+            if cfg.stem != 'conv' or len(cfg.stem_channels) != 3:
+                raise ValueError("corr_track: needs stem 'conv' with 3 stages")
+            if (cfg.corr_positions * cfg.corr_channels) % cfg.width:
+                raise ValueError(f'corr_track: a frame\'s {cfg.corr_positions} x {cfg.corr_channels} features '
+                                 f'do not fill whole memory tokens of width {cfg.width}')
+            self.corr_head = nn.Sequential(nn.Conv2d(cfg.stem_channels[1], 64, 3, 1, 1), nn.GELU(),
+                                           nn.Conv2d(64, cfg.corr_channels, 1))
         if cfg.stem == 'conv':
             if cfg.patch != 2 ** len(cfg.stem_channels):
                 raise ValueError(f'stem conv: patch {cfg.patch} must be 2 ** len(stem_channels) = '
@@ -258,6 +266,9 @@ class Encoder(nn.Module):
             if d.shape[-1] < cfg.width:
                 d = F.pad(d, (0, cfg.width - d.shape[-1]))
             x = torch.cat([x, d], dim=1)
+        if cfg.corr_track:   # [B T, Cf, H/4, W/4] -> rows of width C, frame-major then (y, x, channel)
+            cf = self.corr_head(feats[1]).permute(0, 2, 3, 1)
+            x = torch.cat([x, cf.reshape(b, cfg.corr_tokens, cfg.width)], dim=1)
         return x
 
 
@@ -318,6 +329,22 @@ class Decoder(nn.Module):
                 nn.init.zeros_(lin.bias)
             nn.init.constant_(self.head_gate.bias, -4.0)
             self.register_buffer('bin_centres', torch.linspace(0, 1, cfg.uv_bins), persistent=False)
+        if cfg.corr_track:
+            if not cfg.track_refine:
+                raise ValueError('corr_track: needs track_refine (the lookup at the 2D estimate)')
+            h4, w4 = cfg.H // 4, cfg.W // 4
+            ys, xs = torch.meshgrid(torch.arange(h4).float(), torch.arange(w4).float(), indexing='ij')
+            # feature (i, j) sees the pixels centred at 4 j + 1.5, 4 i + 1.5
+            pos = torch.stack([(4 * xs + 1.5) / (cfg.W - 1), (4 * ys + 1.5) / (cfg.H - 1)], -1).reshape(-1, 2)
+            self.register_buffer('corr_uv', pos.repeat(cfg.T, 1), persistent=False)                 # [T P, 2]
+            self.register_buffer('corr_frame', torch.arange(cfg.T).repeat_interleave(h4 * w4), persistent=False)
+            self.corr_logit_scale = nn.Parameter(torch.tensor(math.log(10.0)))
+            self.corr_embed = nn.Linear(2 + 4 * cfg.fourier_bands + 2, d)
+            self.uv_skip = nn.Linear(d, 1)
+            for lin in (self.corr_embed, self.uv_skip):
+                nn.init.zeros_(lin.weight)
+                nn.init.zeros_(lin.bias)
+            nn.init.constant_(self.uv_skip.bias, -4.0)
         if cfg.query_norm:
             n_sum = 5 + (2 if cfg.local_sample else 0) + (1 if cfg.depth_skip else 0)
             self.qnorms = nn.ModuleList([nn.LayerNorm(d) for _ in range(n_sum)])
@@ -345,6 +372,31 @@ class Decoder(nn.Module):
             names.append('depthSrc')
         return tuple(names)
 
+    def fourier(self, c):
+        """[..., 2] -> [..., 2 + 4 bands]: c, sin and cos of c at the bands' frequencies."""
+        ang = c[..., None] * self.freqs
+        lead = c.shape[:-1]
+        return torch.cat([c, torch.sin(ang).reshape(*lead, -1), torch.cos(ang).reshape(*lead, -1)], -1)
+
+    def correlate(self, memory, coords, times):
+        """The correlation 2D estimate: the source pixel's stride-4 feature (bilinear at (u, v) in
+        frame tSrc) against every position of frame tTgt's map, softmax, expected position.
+        Returns uv [B, Q, 2] and the peak probability [B, Q, 1]."""
+        cfg = self.cfg
+        b, q, _ = coords.shape
+        P, cf = cfg.corr_positions, cfg.corr_channels
+        h4, w4 = cfg.H // 4, cfg.W // 4
+        off = 1 + cfg.tubelets * (2 if cfg.depth_decoder == 'unet' else 1)
+        feats = memory[:, off:].reshape(b, cfg.T * P, cf)
+        gx = (coords[..., 0] * (cfg.W - 1) - 1.5) / 4
+        gy = (coords[..., 1] * (cfg.H - 1) - 1.5) / 4
+        base = (torch.arange(b, device=coords.device)[:, None] * cfg.T + times[..., 0]) * P
+        fs = bilinear_gather(feats.reshape(b * cfg.T * P, cf), base, gx, gy, h4, w4)           # [B, Q, Cf]
+        logits = torch.matmul(fs * (torch.exp(self.corr_logit_scale) / math.sqrt(cf)), feats.transpose(1, 2))
+        other = (self.corr_frame[None, None, :] != times[..., 1:2]).float() * -1e4            # [B, Q, T P]
+        p = torch.softmax(logits + other, dim=-1)
+        return torch.matmul(p, self.corr_uv), p.max(dim=-1, keepdim=True)[0]
+
     def depth_map(self, memory):
         """The dense depth head's log-depth maps, flat [B T H W, 1] (per pixel of every frame)."""
         cfg = self.cfg
@@ -353,7 +405,7 @@ class Decoder(nn.Module):
         gh, gw = cfg.H // p, cfg.W // p
         n = cfg.tubelets
         if cfg.depth_decoder == 'unet':  # the encoder's per-pixel depth tokens
-            dmap = memory[:, 1 + n:, : tt * p * p]
+            dmap = memory[:, 1 + n:1 + 2 * n, : tt * p * p]
         else:
             dmap = self.depth_head(memory[:, 1:1 + n])                 # [B, S gh gw, tt p p]
         dmap = dmap.reshape(b, cfg.T // tt, gh, gw, tt, p, p).permute(0, 1, 4, 2, 5, 3, 6)
@@ -410,12 +462,20 @@ class Decoder(nn.Module):
             biases[kind] = (~ok).float() * -1e4
         inter = {}
         tgt_gap = None
+        uv_corr = None
+        if cfg.corr_track:
+            uv_corr, peak = self.correlate(memory, coords, times)
+            inter['uvCorr'] = uv_corr
+            four = self.fourier(uv_corr - coords)
+            x = x + self.corr_embed(torch.cat([four, peak, torch.log(peak.clamp(min=1e-6))], -1))
         for i, (kind, blk) in enumerate(zip(self.attn_kinds, self.blocks)):
             x = blk(x, mem, biases.get(kind))
             if cfg.track_refine and i + 1 == cfg.refine_after:
                 logits1 = self.refine_uv(self.refine_norm(x)).reshape(b, q, 2, cfg.uv_bins)
                 inter['uv1'] = logits1
                 uv1 = (torch.softmax(logits1, dim=-1) * self.bin_centres).sum(-1).detach()   # [B, Q, 2]
+                if uv_corr is not None:   # the correlation's estimate is the lookup point
+                    uv1 = uv_corr.detach()
                 grid = self.local_norm(memory[:, 1:1 + cfg.tubelets])
                 x = x + self.refine_feat(sample_memory(grid, uv1, times[..., 1], cfg))
                 tgt_gap = self.depth_at(dmap, uv1, times[..., 1]) - src_depth   # log-depth there - here
@@ -428,6 +488,10 @@ class Decoder(nn.Module):
                 z = z + torch.sigmoid(self.head_gate(x)[..., 0]) * tgt_gap
             xyz = torch.cat([xyz[..., :2], z[..., None]], dim=-1)
         uv = self.head_uv(x).reshape(b, q, 2, cfg.uv_bins)
+        if uv_corr is not None:   # a gated Gaussian bump (sigma 1 bin) at the correlation's estimate
+            k = F.softplus(self.uv_skip(x))[..., None]                                   # [B, Q, 1, 1]
+            dist = (self.bin_centres - uv_corr[..., None]) * (cfg.uv_bins - 1)
+            uv = uv - k * 0.5 * dist ** 2
         out = (xyz, uv, self.head_vis(x)[..., 0], self.head_conf(x)[..., 0])
         return (out, inter) if extra else out
 
@@ -478,7 +542,7 @@ class D4RT(nn.Module):
         cfg = self.cfg
         n = cfg.tubelets
         if cfg.depth_decoder == 'unet':
-            return mem[:, 1 + n:, : cfg.tubelet_t * cfg.patch ** 2]
+            return mem[:, 1 + n:1 + 2 * n, : cfg.tubelet_t * cfg.patch ** 2]
         return self.aux_depth(mem[:, 1:1 + n])
 
     def forward(self, video, aspect, coords, times, patches, aux: bool = False):

@@ -315,6 +315,12 @@ def train(cfg: TrainConfig, out: Path, resume: bool = False, init_from: Path | N
             laux = (res['aux_depth'] - batch['aux_depth']).abs().mean()
             loss = loss + cfg.waux * laux
             parts['laux'] = laux.item()
+        if 'uvCorr' in res:   # the correlation's estimate: L1 on visible targets inside the image
+            tgt = batch['uv']
+            ok = (((tgt >= 0) & (tgt <= 1)).all(-1) & (batch['visible'] > 0.5)).float()
+            lcorr = ((res['uvCorr'] - tgt.clamp(0, 1)).abs().sum(-1) * ok).sum() / ok.sum().clamp(min=1)
+            loss = loss + 5.0 * cfg.w2d * lcorr
+            parts['lcorr'] = lcorr.item()
         if 'uv1' in res:   # deep supervision of the refinement's first 2D estimate
             l2d1 = uv_loss(res['uv1'], batch['uv'], cfg.model.uv_window)
             loss = loss + 0.5 * cfg.w2d * l2d1

@@ -17,10 +17,11 @@ V1 = {'stem': 'linear', 'query_norm': False, 'depth_skip': False}
 V2_SLICE = {'dec_attn': 't'}   # the tiny preset is v2; this adds slice-restricted cross-attention
 V3 = {'track_refine': True, 'dec_depth': 2}
 UNET = {'depth_decoder': 'unet', 'width': 128, 'track_refine': True, 'dec_depth': 2}
+CORR = {**UNET, 'corr_track': True}
 
 
 @pytest.mark.skipif(node_missing, reason='node is needed to run onnxruntime-node')
-@pytest.mark.parametrize('options', [V1, {}, V2_SLICE, V3, UNET], ids=['v1', 'v2', 'v2-slice', 'v3-refine', 'unet'])
+@pytest.mark.parametrize('options', [V1, {}, V2_SLICE, V3, UNET, CORR], ids=['v1', 'v2', 'v2-slice', 'v3-refine', 'unet', 'corr'])
 def test_export_and_onnxruntime_parity(tmp_path, options):
     from dataclasses import replace
     cfg = replace(preset('tiny').model, **options)

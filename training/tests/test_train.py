@@ -100,3 +100,29 @@ def test_unet_depth_tokens_use_the_dense_target_layout():
     got = model.decoder.source_depth(memory, coords, torch.stack([t, t, t], -1)[None])[0]
     assert torch.allclose(got, logd[t, y, x], atol=1e-5)
     assert torch.equal(model.dense_depth(memory)[0], depth_to_tokens(logd, cfg)[0])
+
+
+def test_correlation_finds_the_moved_feature():
+    """corr_track: a source feature matched against frame tTgt's map lands where that feature moved."""
+    import math
+    from dataclasses import replace
+    from d4rt_train.model import D4RT
+    cfg = replace(preset('tiny').model, depth_decoder='unet', width=128, track_refine=True, dec_depth=2,
+                  corr_track=True)
+    model = D4RT(cfg).eval()
+    with torch.no_grad():
+        model.decoder.corr_logit_scale.fill_(math.log(1000.0))
+    h4, w4, cf = cfg.H // 4, cfg.W // 4, cfg.corr_channels
+    g = torch.Generator().manual_seed(2)
+    f0 = torch.randn(h4, w4, cf, generator=g)
+    frames = [f0, torch.roll(f0, shifts=(1, 2), dims=(0, 1))] + [torch.randn(h4, w4, cf, generator=g)
+                                                                  for _ in range(cfg.T - 2)]
+    corr = torch.stack(frames).reshape(1, cfg.corr_tokens, cfg.width)
+    memory = torch.cat([torch.zeros(1, 1 + 2 * cfg.tubelets, cfg.width), corr], 1)
+    i, j = torch.tensor([3, 5, 2]), torch.tensor([4, 1, 7])          # feature positions in frame 0
+    u = (4 * j + 1.5) / (cfg.W - 1)
+    v = (4 * i + 1.5) / (cfg.H - 1)
+    times = torch.tensor([[0, 1, 1]] * 3)[None]
+    uv, peak = model.decoder.correlate(memory, torch.stack([u, v], -1)[None], times)
+    want = torch.stack([(4 * (j + 2) + 1.5) / (cfg.W - 1), (4 * (i + 1) + 1.5) / (cfg.H - 1)], -1)
+    assert torch.allclose(uv[0], want, atol=1e-4) and (peak > 0.99).all()
