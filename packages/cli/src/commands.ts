@@ -184,10 +184,13 @@ export async function runVideoCommand(name: VideoCommand, argv: string[], signal
     return `${JSON.stringify({ seconds: Number(seconds.toFixed(3)), maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024), frames, secondsPerFrame: Number((seconds / Math.max(1, frames)).toFixed(4)) })}\n`;
   };
   try {
+    const T = model.manifest.clip.frames;
+    if (overlap !== undefined && overlap >= T) {
+      throw new UsageError(`d4rt ${name}: --overlap (${overlap}) must be in [1, ${T - 1}]: the model's windows have ${T} frames`);
+    }
     const source = await openInput(positionals[0]!, progress, signal);
     if (scaleFrom) checkScaleReference(`d4rt ${name}`, '--scale-from', scaleFrom, source.width, source.height);
     if (whole) {
-      const T = model.manifest.clip.frames;
       let points: TrackPoints | undefined;
       if (name === 'track') points = values.points ? await readPoints(values.points as string) : gridPoints(grid!, queryFrame ?? 0);
       const lines: string[] = [];
@@ -200,7 +203,7 @@ export async function runVideoCommand(name: VideoCommand, argv: string[], signal
           chunkSize,
           progress,
           ...(fps !== undefined && { fps }),
-          ...(overlap !== undefined && { overlap: Math.min(overlap, T - 1) }),
+          ...(overlap !== undefined && { overlap }),
           ...(scaleFrom && { scaleFrom }),
           ...(signal && { signal }),
           ...((name === 'depth' || name === 'recon') && { size: name === 'depth' ? sizeOf(width, height, source) : { width: width ?? model.manifest.clip.width, height: height ?? model.manifest.clip.height } }),
