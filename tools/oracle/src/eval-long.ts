@@ -71,11 +71,11 @@ function ensureClips(cache: string, specs: string[]): void {
 const fmt = (x: number, digits = 4): string => (Number.isFinite(x) ? (Math.abs(x) > 0 && Math.abs(x) < 1e-3 ? x.toExponential(2) : x.toFixed(digits)) : '-');
 
 function row(label: string, f: LongEvalFigures): string {
-  return `| ${f.clip} | ${label} | ${f.mode} | ${f.frames} | ${f.windows} | ${fmt(100 * f.ateFraction, 5)} % | ${fmt(f.scaleDrift)} | ${fmt(f.withinTrackErr)} | ${fmt(f.boundaryTrackErr)} | ${fmt(100 * f.trackLost, 1)} % | ${fmt(f.denseQueryRatio)} | ${fmt(100 * f.denseCoverage, 1)} % | ${fmt(f.secondsPerFrame, 3)} |`;
+  return `| ${f.clip} | ${label} | ${f.mode} | ${f.frames} | ${f.windows} | ${fmt(100 * f.ateFraction, 5)} % | ${fmt(f.scaleDrift)} | ${fmt(f.withinTrackErr)} | ${fmt(f.boundaryTrackErr)} | ${fmt(100 * f.trackLost, 1)} % | ${fmt(f.denseQueryRatio)} | ${fmt(100 * f.denseCoverage, 1)} % | ${fmt(f.denseSeconds, 1)} | ${fmt(f.secondsPerFrame, 3)} |`;
 }
 
-const HEADER = `| clip | answers | mode | frames | windows | ATE / path | scale drift | track err within (px) | across boundaries (px) | track lost | dense queries / naive | dense coverage | s / frame |
-|---|---|---|---|---|---|---|---|---|---|---|---|---|`;
+const HEADER = `| clip | answers | mode | frames | windows | ATE / path | scale drift | track err within (px) | across boundaries (px) | track lost | dense queries / naive | dense coverage | dense s | s / frame |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|`;
 
 /** Runs `d4rt depth --all-frames` on 640 x 480 videos and reads their `--stats`. */
 function measureMemory(cache: string, lengths: number[]): { frames: number; maxRssMB: number; seconds: number; secondsPerFrame: number }[] {
