@@ -58,6 +58,31 @@ describe('tapVid3dMetrics', () => {
     expect(m.scale).toBe(0.5);
   });
 
+  it('no point visible in both: the scale is NaN and nothing is within, as the reference (never-visible scores 0)', () => {
+    // tapnet: nanmedian over an all-NaN set is NaN, so every scaled prediction is NaN and no
+    // distance is below a threshold. The prediction equals the ground truth, so a scale of 1
+    // would give APD3D 1 to a model that says "never visible".
+    const gt = { xyz: [0, 0, 1, 0, 0, 2, 0, 0, 3, 0, 0, 4], visible: [1, 1, 0, 1] };
+    const pred = { xyz: gt.xyz, visible: [0, 0, 0, 0] };
+    for (const scaling of ['median', 'mean'] as const) {
+      const m = tapVid3dMetrics(pred, gt, { frames: 2, points: 2, intrinsics: { fx: 1, fy: 1 }, scaling });
+      expect(m.scale).toBeNaN();
+      expect(m.ptsWithin).toEqual([0, 0, 0, 0, 0]);
+      expect(m.averagePtsWithin).toBe(0);
+      // TP 0, gt visible 3, FP 0.
+      expect(m.averageJaccard).toBe(0);
+      expect(m.occlusionAccuracy).toBe(0.25);
+    }
+    // Visible in both on disjoint points: again nothing to take a median of.
+    const disjoint = tapVid3dMetrics({ xyz: gt.xyz, visible: [0, 0, 1, 0] }, gt, { frames: 1, points: 4, intrinsics: { fx: 1, fy: 1 } });
+    expect(disjoint.scale).toBeNaN();
+    expect(disjoint.averagePtsWithin).toBe(0);
+    // FP at every threshold: the gt-occluded point predicted visible -> J = 0 / (3 + 1).
+    expect(disjoint.jaccard).toEqual([0, 0, 0, 0, 0]);
+    // 'none' is unaffected: the same prediction scores 1 on APD3D.
+    expect(tapVid3dMetrics(pred, gt, { frames: 2, points: 2, intrinsics: { fx: 1, fy: 1 }, scaling: 'none' }).averagePtsWithin).toBe(1);
+  });
+
   it('visibility probabilities are thresholded at 0.5', () => {
     const gt = { xyz: [0, 0, 1], visible: [0.9] };
     const pred = { xyz: [0, 0, 1], visible: [0.4] };

@@ -7,6 +7,9 @@
  * 1. Global scale: `s = median |X_gt| / median |X_pred|`, the medians over the points visible in
  *    both the ground truth and the prediction (norms clamped below at 1e-6 as in the reference);
  *    the prediction is multiplied by `s`. (`scaling: 'none'` skips this; `'mean'` uses means.)
+ *    When no point is visible in both, `s` is NaN as in the reference (NaN median of an empty
+ *    set): no point is within any threshold, so APD3D and AJ are 0 (a prediction that calls every
+ *    point occluded does not score perfectly).
  * 2. Depth-adaptive thresholds: for a pixel threshold `delta` in {1, 2, 4, 8, 16}, a point is
  *    "within" when `|s X_pred - X_gt| < delta * z_gt / sqrt(fx fy)` (the 3D distance that
  *    projects to `delta` pixels at the ground-truth depth).
@@ -68,7 +71,7 @@ export interface TapVid3dMetrics {
   jaccard: number[];
   /** The pixel thresholds used. */
   thresholds: number[];
-  /** The global scale applied to the prediction (1 when `scaling: 'none'` or no point is visible in both). */
+  /** The global scale applied to the prediction (1 when `scaling: 'none'`; NaN when no point is visible in both). */
   scale: number;
 }
 
@@ -124,7 +127,8 @@ export function tapVid3dMetrics(pred: Tracks3d, gt: Tracks3d, options: TapVid3dO
   const pv = pred.visible;
   const gv = gt.visible;
 
-  // 1. Global scale over points visible in both.
+  // 1. Global scale over points visible in both. With none, the reference's nanmedian / nanmean
+  // is NaN: every scaled prediction is NaN and no point is within any threshold.
   let scale = 1;
   if (scaling !== 'none') {
     const gn = new Float64Array(total);
@@ -137,7 +141,9 @@ export function tapVid3dMetrics(pred: Tracks3d, gt: Tracks3d, options: TapVid3dO
       pn[m] = Math.sqrt(Math.max(1e-12, px[j]! * px[j]! + px[j + 1]! * px[j + 1]! + px[j + 2]! * px[j + 2]!));
       m++;
     }
-    if (m > 0) {
+    if (m === 0) {
+      scale = Number.NaN;
+    } else {
       if (scaling === 'median') {
         scale = medianInPlace(gn, m) / medianInPlace(pn, m);
       } else {
