@@ -82,7 +82,7 @@ export { depthMetrics } from './metrics/depth.js';
 export type { DepthAlignmentMethod, DepthMetrics, DepthMetricsOptions } from './metrics/depth.js';
 
 export { tapVid3dMetrics } from './metrics/tracks-3d.js';
-export type { TapVid3dMetrics, TapVid3dOptions, Tracks3d } from './metrics/tracks-3d.js';
+export type { TapVid3dMetrics, TapVid3dOptions, TapVid3dScaling, TapVid3dTrackMetrics, Tracks3d } from './metrics/tracks-3d.js';
 
 export { tapVidMetrics } from './metrics/tracks-2d.js';
 export type { TapVidMetrics, TapVidOptions, Tracks2d } from './metrics/tracks-2d.js';

@@ -15,14 +15,17 @@ export interface TapSummary {
   jaccard: number[];
 }
 
-/** @internal Accumulates points one at a time; no allocation per point. */
+/**
+ * @internal Accumulates points one at a time (no allocation per point); whole sets of counts can
+ * be added with a weight (the weighted sums of tapnet's `local_neighborhood` protocol).
+ */
 export class TapCounts {
   private readonly within: Float64Array;
   private readonly truePos: Float64Array;
   private readonly falsePos: Float64Array;
   private gtVisible = 0;
   private occCorrect = 0;
-  /** Points added so far. */
+  /** Points added so far (their total weight once {@link TapCounts.addWeighted} was used). */
   count = 0;
 
   constructor(private readonly thresholds: number) {
@@ -47,6 +50,33 @@ export class TapCounts {
       }
       if (visP && (!visG || !isWithin)) this.falsePos[k]!++;
     }
+  }
+
+  /** Adds every count of `other` times `weight` (a weight of 0 adds zeros: the ratios stay 0 / 0). */
+  addWeighted(other: TapCounts, weight: number): void {
+    this.count += weight * other.count;
+    this.gtVisible += weight * other.gtVisible;
+    this.occCorrect += weight * other.occCorrect;
+    for (let k = 0; k < this.thresholds; k++) {
+      this.within[k]! += weight * other.within[k]!;
+      this.truePos[k]! += weight * other.truePos[k]!;
+      this.falsePos[k]! += weight * other.falsePos[k]!;
+    }
+  }
+
+  /** Number of gt-visible points added (weighted like {@link TapCounts.count}). */
+  get visibleCount(): number {
+    return this.gtVisible;
+  }
+
+  /** Sets every count back to 0. */
+  reset(): void {
+    this.count = 0;
+    this.gtVisible = 0;
+    this.occCorrect = 0;
+    this.within.fill(0);
+    this.truePos.fill(0);
+    this.falsePos.fill(0);
   }
 
   /** Fractions per threshold (Jaccard = TP / (gt visible + FP)) and their means; 0 / 0 is NaN. */

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../test-utils.js';
-import { tapVid3dMetrics } from './tracks-3d.js';
+import { roundHalfEven, tapVid3dMetrics } from './tracks-3d.js';
 
 describe('tapVid3dMetrics', () => {
   it('matches a hand-computed case (no scaling)', () => {
@@ -112,5 +112,142 @@ describe('tapVid3dMetrics', () => {
       new RangeError('tapVid3dMetrics: options.points (0) must be >= 1'),
     );
     expect(() => tapVid3dMetrics(track, track, { ...opts, thresholds: [] })).toThrow(TypeError);
+  });
+});
+
+describe('tapVid3dMetrics: the other reference protocols', () => {
+  /** A random scene: gt in front of the camera, all visible. */
+  function scene(seed: number, frames: number, points: number): { xyz: Float64Array; visible: Uint8Array } {
+    const rng = mulberry32(seed);
+    const xyz = Float64Array.from({ length: 3 * frames * points }, (_, i) => (i % 3 === 2 ? 1 + 5 * rng() : 2 * rng() - 1));
+    return { xyz, visible: new Uint8Array(frames * points).fill(1) };
+  }
+  const intrinsics = { fx: 300, fy: 200 };
+
+  it("'per-trajectory' recovers a different scale on every track from its query frame (property)", () => {
+    fc.assert(
+      fc.property(fc.integer(), (seed) => {
+        const frames = 4;
+        const points = 6;
+        const gt = scene(seed, frames, points);
+        const rng = mulberry32(seed ^ 0x5eed);
+        const s = Array.from({ length: points }, () => Math.exp(4 * rng() - 2));
+        const xyz = gt.xyz.map((v, i) => v / s[Math.floor(i / 3) % points]!);
+        const queryFrames = Array.from({ length: points }, () => Math.floor(frames * rng()));
+        const pred = { xyz, visible: gt.visible };
+        const m = tapVid3dMetrics(pred, gt, { frames, points, intrinsics, scaling: 'per-trajectory', queryFrames, trackwise: true });
+        for (let n = 0; n < points; n++) expect(Math.abs(m.trackScales![n]! / s[n]! - 1)).toBeLessThan(1e-12);
+        expect(m.scale).toBeNaN();
+        expect(m.averagePtsWithin).toBe(1);
+        expect(Array.from(m.perTrack!.averageJaccard)).toEqual(new Array(points).fill(1));
+        // One global scale cannot fit them all.
+        expect(tapVid3dMetrics(pred, gt, { frames, points, intrinsics }).averagePtsWithin).toBeLessThan(1);
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it("'reproduce-2d' ignores depth errors along the ray and keeps the reprojection error", () => {
+    // gt (0, 0, 10) and (1, 0, 10) with fx = fy = 100: predicted at twice / half the depth along
+    // the same ray -> exact. Third point: off by one pixel sideways (0.1 m at depth 10) -> within
+    // for delta >= 2 only (error 0.1 is not < 0.1).
+    const gt = { xyz: [0, 0, 10, 1, 0, 10, 0, 0, 10], visible: [1, 1, 1] };
+    const pred = { xyz: [0, 0, 20, 0.5, 0, 5, 0.01, 0, 1], visible: [1, 1, 1] };
+    const m = tapVid3dMetrics(pred, gt, { frames: 1, points: 3, intrinsics: { fx: 100, fy: 100 }, scaling: 'reproduce-2d' });
+    expect(m.ptsWithin[0]).toBeCloseTo(2 / 3, 15);
+    expect(m.ptsWithin.slice(1)).toEqual([1, 1, 1, 1]);
+    expect(m.scale).toBeNaN();
+    expect(m.trackScales).toBeUndefined();
+  });
+
+  it("'median-on-queries' takes the median over the query frames only", () => {
+    // frames 2, points 3 (frame-major). Query frames [0, 1, 1]: norms at the queries gt {1, 2, 3},
+    // pred {2, 4, 6} -> scale 0.5; the other frame (pred 100x too big) does not vote.
+    const gt = { xyz: [0, 0, 1, 0, 0, 9, 0, 0, 9, 0, 0, 9, 0, 0, 2, 0, 0, 3], visible: [1, 1, 1, 1, 1, 1] };
+    const pred = { xyz: [0, 0, 2, 0, 0, 900, 0, 0, 900, 0, 0, 900, 0, 0, 4, 0, 0, 6], visible: [1, 1, 1, 1, 1, 1] };
+    const opts = { frames: 2, points: 3, intrinsics: { fx: 1, fy: 1 }, queryFrames: [0, 1, 1] };
+    expect(tapVid3dMetrics(pred, gt, { ...opts, scaling: 'median-on-queries' }).scale).toBe(0.5);
+    expect(tapVid3dMetrics(pred, gt, { ...opts, scaling: 'median' }).scale).not.toBe(0.5);
+  });
+
+  it('fixed metric thresholds are 0.01 delta^2 in ground-truth units, whatever the depth and focal length', () => {
+    // Errors 0.005, 0.03, 0.1, 0.5, 2, 3 m -> within 1 / 2 / 3 / 4 / 5 of the radii 0.01, 0.04, 0.16, 0.64, 2.56.
+    const errs = [0.005, 0.03, 0.1, 0.5, 2, 3];
+    const gt = { xyz: errs.flatMap(() => [0, 0, 50]), visible: errs.map(() => 1) };
+    const pred = { xyz: errs.flatMap((e) => [e, 0, 50]), visible: errs.map(() => 1) };
+    const m = tapVid3dMetrics(pred, gt, { frames: 1, points: 6, intrinsics: { fx: 1e4, fy: 1e4 }, scaling: 'none', fixedMetricThreshold: true });
+    expect(m.ptsWithin).toEqual([1 / 6, 2 / 6, 3 / 6, 4 / 6, 5 / 6]);
+  });
+
+  it("'local-neighborhood' scores each track's neighbourhood with its scale, weighted to the track's visible count", () => {
+    // One frame, three tracks. Tracks 0 and 1 are 0.03 apart (neighbours at radius 0.05); track 2
+    // is far. Query frame 0; pred depths give scales 1, 2, 1. Neighbourhood 0 = {0, 1} with scale
+    // 1: track 1's prediction (half its depth) is wrong there; neighbourhood 1 = {0, 1} with scale
+    // 2: track 0's prediction is wrong; neighbourhood 2 = {2}. Each neighbourhood weighs 1 / 2, 1 / 2, 1.
+    // fx = fy = 1000 at depth 1: thresholds 0.001 delta, so the wrong ones are never within.
+    const gt = { xyz: [0, 0, 1, 0.03, 0, 1, 5, 5, 1], visible: [1, 1, 1] };
+    const pred = { xyz: [0, 0, 1, 0.015, 0, 0.5, 5, 5, 1], visible: [1, 1, 1] };
+    const m = tapVid3dMetrics(pred, gt, {
+      frames: 1,
+      points: 3,
+      intrinsics: { fx: 1000, fy: 1000 },
+      scaling: 'local-neighborhood',
+      queryFrames: [0, 0, 0],
+      trackwise: true,
+    });
+    expect(Array.from(m.trackScales!)).toEqual([1, 2, 1]);
+    expect(Array.from(m.perTrack!.averagePtsWithin)).toEqual([0.5, 0.5, 1]);
+    // (0.5 * 1 + 0.5 * 1 + 1 * 1) / (0.5 * 2 + 0.5 * 2 + 1 * 1) = 2 / 3
+    expect(m.averagePtsWithin).toBeCloseTo(2 / 3, 15);
+    // With a radius that separates 0 and 1, every neighbourhood is its own track: all exact.
+    const apart = tapVid3dMetrics(pred, gt, { frames: 1, points: 3, intrinsics: { fx: 1000, fy: 1000 }, scaling: 'local-neighborhood', queryFrames: [0, 0, 0], localNeighborhoodRadius: 0.01 });
+    expect(apart.averagePtsWithin).toBe(1);
+  });
+
+  it('trackwise: per-track metrics pool to the video metrics when every track has the same count', () => {
+    const frames = 5;
+    const points = 4;
+    const gt = scene(3, frames, points);
+    const rng = mulberry32(4);
+    const pred = { xyz: gt.xyz.map((v) => v * (1 + 0.05 * (rng() - 0.5))), visible: gt.visible.map(() => (rng() < 0.8 ? 1 : 0)) };
+    const m = tapVid3dMetrics(pred, gt, { frames, points, intrinsics, trackwise: true });
+    const t = m.perTrack!;
+    expect(t.ptsWithin).toHaveLength(5);
+    expect(t.ptsWithin[0]).toHaveLength(points);
+    const mean = (a: Float64Array): number => a.reduce((s, x) => s + x, 0) / a.length;
+    // gt is fully visible, so every track has `frames` gt-visible points: the video APD is their mean.
+    expect(mean(t.averagePtsWithin)).toBeCloseTo(m.averagePtsWithin, 14);
+    expect(mean(t.occlusionAccuracy)).toBeCloseTo(m.occlusionAccuracy, 14);
+    expect(tapVid3dMetrics(pred, gt, { frames, points, intrinsics }).perTrack).toBeUndefined();
+  });
+
+  it('query frames round half to even, as NumPy', () => {
+    expect([0.5, 1.5, 2.5, 3.49, -0.5, 7].map(roundHalfEven)).toEqual([0, 2, 2, 3, -0, 7]);
+  });
+
+  it('rejects bad options, naming them', () => {
+    const track = { xyz: [0, 0, 1, 0, 0, 2], visible: [1, 1] };
+    const opts = { frames: 2, points: 1, intrinsics: { fx: 1, fy: 1 } };
+    expect(() => tapVid3dMetrics(track, track, { ...opts, scaling: 'per-trajectory' })).toThrow(
+      new TypeError("tapVid3dMetrics: options.queryFrames (undefined) must give each track's query frame when options.scaling is 'per-trajectory'"),
+    );
+    expect(() => tapVid3dMetrics(track, track, { ...opts, scaling: 'per_trajectory' as never })).toThrow(
+      new RangeError(
+        "tapVid3dMetrics: options.scaling ('per_trajectory') must be one of 'median', 'mean', 'none', 'median-on-queries', 'per-trajectory', 'local-neighborhood', 'reproduce-2d'",
+      ),
+    );
+    expect(() => tapVid3dMetrics(track, track, { ...opts, scaling: 'median-on-queries', queryFrames: [2] })).toThrow(
+      new RangeError('tapVid3dMetrics: options.queryFrames[0] (2) must be a frame index in [0, 1]'),
+    );
+    expect(() => tapVid3dMetrics(track, track, { ...opts, queryFrames: [0, 1] })).toThrow(
+      new RangeError('tapVid3dMetrics: options.queryFrames.length (2) must equal options.points (1)'),
+    );
+    expect(() => tapVid3dMetrics(track, track, { ...opts, fixedMetricThreshold: 1 as never })).toThrow(
+      new TypeError('tapVid3dMetrics: options.fixedMetricThreshold (1) must be a boolean'),
+    );
+    expect(() => tapVid3dMetrics(track, track, { ...opts, trackwise: 'yes' as never })).toThrow(TypeError);
+    expect(() => tapVid3dMetrics(track, track, { ...opts, localNeighborhoodRadius: 0 })).toThrow(
+      new RangeError('tapVid3dMetrics: options.localNeighborhoodRadius (0) must be > 0'),
+    );
   });
 });
