@@ -58,6 +58,16 @@ describe('tapVidMetrics', () => {
     expect([m.averagePtsWithin, m.averageJaccard, m.occlusionAccuracy]).toEqual([1, 1, 1]);
   });
 
+  it('query frames round half to even, as np.round in the reference', () => {
+    // 3 frames, 1 track, 'first': frames after the query are evaluated. 0.5 -> 0 (2 frames; a
+    // half-up rounding would give 1 and 1 frame), 1.5 -> 2 (none).
+    const one = { xy: [0, 0, 0, 0, 0, 0], visible: [1, 1, 1] };
+    const opts = { frames: 3, points: 1, width: 256, height: 256 };
+    expect(tapVidMetrics(one, one, { ...opts, queryFrames: [0.5] }).evaluated).toBe(2);
+    expect(tapVidMetrics(one, one, { ...opts, queryFrames: [1.5] }).evaluated).toBe(0);
+    expect(tapVidMetrics(one, one, { ...opts, queryFrames: [2.5], queryMode: 'strided' }).evaluated).toBe(2);
+  });
+
   it('does not modify its inputs and rejects bad input', () => {
     const xy = Float32Array.of(1, 2);
     tapVidMetrics({ xy, visible: [1] }, { xy, visible: [1] }, { frames: 1, points: 1, width: 10, height: 10 });

@@ -27,7 +27,7 @@
 import type { NumberArray } from '../types.js';
 import { TapCounts } from './tap-counts.js';
 import { assertAllFinite, assertArray, assertLength, assertNumber, assertOneOf, describe } from '../validate.js';
-import { checkThresholds } from './tracks-3d.js';
+import { checkQueryFrames, checkThresholds } from './tracks-3d.js';
 
 /** 2D tracks of one video, frame-major (see the module notes). */
 export interface Tracks2d {
@@ -47,7 +47,10 @@ export interface TapVidOptions {
   width: number;
   /** Height of the image the coordinates refer to, pixels. */
   height: number;
-  /** Query frame of each track (`points` integers); when omitted every frame is evaluated. */
+  /**
+   * Query frame of each track (`points` numbers, rounded half to even like NumPy's `round` in the
+   * reference); when omitted every frame is evaluated.
+   */
   queryFrames?: NumberArray;
   /** `'first'` (default; evaluate frames after the query) or `'strided'` (all but the query frame). */
   queryMode?: 'first' | 'strided';
@@ -103,17 +106,7 @@ export function tapVidMetrics(pred: Tracks2d, gt: Tracks2d, options: TapVidOptio
   }
   const queryMode = options.queryMode ?? 'first';
   assertOneOf(fn, 'options.queryMode', queryMode, ['first', 'strided'] as const);
-  const queryFrames = options.queryFrames;
-  if (queryFrames !== undefined) {
-    assertArray(fn, 'options.queryFrames', queryFrames);
-    assertLength(fn, 'options.queryFrames', queryFrames, points, 'options.points');
-    for (let n = 0; n < points; n++) {
-      const q = Math.round(queryFrames[n]!);
-      if (!(q >= 0 && q < frames)) {
-        throw new RangeError(`${fn}: options.queryFrames[${n}] (${queryFrames[n]}) must be a frame index in [0, ${frames - 1}]`);
-      }
-    }
-  }
+  const queryFrames = options.queryFrames === undefined ? undefined : checkQueryFrames(fn, options.queryFrames, points, frames);
   const thresholds = checkThresholds(fn, options.thresholds ?? [1, 2, 4, 8, 16]);
 
   const sx = 256 / width;
@@ -125,7 +118,7 @@ export function tapVidMetrics(pred: Tracks2d, gt: Tracks2d, options: TapVidOptio
   for (let t = 0; t < frames; t++) {
     for (let n = 0; n < points; n++) {
       if (queryFrames !== undefined) {
-        const q = Math.round(queryFrames[n]!);
+        const q = queryFrames[n]!;
         if (queryMode === 'first' ? t <= q : t === q) continue;
       }
       const i = t * points + n;
