@@ -16,6 +16,7 @@ import {
   transformPoints,
   transformPose,
 } from './pose.js';
+import { trajectoryMetrics } from './metrics/trajectory.js';
 import { gaussian, maxAbsDiff, mulberry32, poseFrom, randomRotation } from './test-utils.js';
 
 function randomPose(seed: number, type: 'f32' | 'f64' = 'f64'): Float64Array | Float32Array {
@@ -227,7 +228,7 @@ describe('TUM format', () => {
     const text = `# timestamp tx ty tz qx qy qz qw\n\n1.5 1 2 3 0 0 ${s} ${s}\n2.0\t0 0 0 0 0 0 1\n`;
     const t = parseTum(text);
     expect(Array.from(t.timestamps)).toEqual([1.5, 2]);
-    expect(t.poses[0]).toBeInstanceOf(Float32Array);
+    expect(t.poses[0]).toBeInstanceOf(Float64Array);
     // R_z(90): x -> y, y -> -x. Column-major: col0 = (0, 1, 0), col1 = (-1, 0, 0).
     const expected = [0, 1, 0, 0, -1, 0, 0, 0, 0, 0, 1, 0, 1, 2, 3, 1];
     expect(maxAbsDiff(t.poses[0]!, expected)).toBeLessThan(1e-6);
@@ -247,6 +248,28 @@ describe('TUM format', () => {
       }),
       { numRuns: 100 },
     );
+  });
+
+  it('keeps float64 precision: translations as written, metrics as on float64 poses', () => {
+    // A metre-scale trajectory with 1e-4 m errors: float32 positions (spacing 1.2e-7 m at 1 m) would
+    // move the ATE by ~1e-3 relative; float64 agrees with the poses built from the numbers directly.
+    const n = 20;
+    const rng = mulberry32(7);
+    const rows = Array.from({ length: n }, (_, i) => {
+      const t = [1.234567891 + 0.1 * i, -0.987654321 + 0.05 * i, 2.718281828];
+      return { t, noisy: t.map((x) => x + 1e-4 * gaussian(rng)) };
+    });
+    const text = (key: 't' | 'noisy'): string => rows.map((r, i) => `${i} ${r[key].join(' ')} 0 0 0 1`).join('\n');
+    const gt = parseTum(text('t'));
+    const pred = parseTum(text('noisy'));
+    for (let i = 0; i < n; i++) expect(Array.from(gt.poses[i]!.subarray(12, 15))).toEqual(rows[i]!.t);
+    const direct = (key: 't' | 'noisy'): Float64Array[] => rows.map((r) => Float64Array.of(1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, r[key][0]!, r[key][1]!, r[key][2]!, 1));
+    const want = trajectoryMetrics(direct('noisy'), direct('t'), { alignment: 'none' });
+    const got = trajectoryMetrics(pred.poses, gt.poses, { alignment: 'none' });
+    expect(got.ate).toBe(want.ate);
+    expect(got.rpeTranslation).toBe(want.rpeTranslation);
+    const f32 = trajectoryMetrics(pred.poses.map((p) => Float32Array.from(p)), gt.poses.map((p) => Float32Array.from(p)), { alignment: 'none' });
+    expect(Math.abs(f32.ate / want.ate - 1)).toBeGreaterThan(1e-6);
   });
 
   it('normalises quaternions and writes qw >= 0', () => {

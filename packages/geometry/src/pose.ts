@@ -6,7 +6,8 @@
  * - A pose is a camera-to-world 4x4 matrix, a gl-matrix `mat4`: column-major (`m[12], m[13], m[14]`
  *   is the translation, which is also the camera centre in world coordinates) and post-multiplied
  *   (`p_world = M p_camera`). The SDK stores poses as `Float32Array(16)`; every function here also
- *   accepts `Float64Array` or `number[]`.
+ *   accepts `Float64Array` or `number[]`, and `parseTum` returns `Float64Array` poses (evaluation
+ *   keeps the file's precision).
  * - Camera axes as OpenCV: x right, y down, z forward.
  * - Rigid poses have an orthonormal rotation block; functions that say so also accept similarity
  *   transforms (`s R`, uniform scale).
@@ -270,18 +271,22 @@ export function poseToRowMajorFlat<T extends FloatArray | number[]>(out: T, pose
 export interface Trajectory {
   /** One timestamp per pose (seconds in TUM files; any unit). */
   timestamps: Float64Array;
-  /** Camera-to-world poses, column-major `Float32Array(16)` each. */
-  poses: Float32Array[];
+  /**
+   * Camera-to-world poses, column-major `Float64Array(16)` each: float64 rather than the SDK's
+   * `Float32Array` storage, so that a trajectory read for evaluation keeps the file's precision
+   * (float32 moves metre-scale positions by ~1e-7 m, and metrics by ~1e-6 relative).
+   */
+  poses: Float64Array[];
 }
 
 /**
  * Parses a trajectory in the TUM RGB-D text format: one pose per line,
  * `timestamp tx ty tz qx qy qz qw` (camera-to-world translation and unit quaternion), separated
  * by spaces or tabs. Blank lines and lines starting with `#` are skipped. Quaternions are
- * normalised.
+ * normalised. Poses are float64 (`Float64Array(16)`), so evaluation sees the values as written.
  *
  * @param text - the file content
- * @returns a new {@link Trajectory} (copies)
+ * @returns a new {@link Trajectory} (copies; float64 poses)
  * @throws TypeError when `text` is not a string; RangeError naming the line when a line does not
  *   have 8 numbers, a value is not finite or a quaternion has zero norm
  */
@@ -289,7 +294,7 @@ export function parseTum(text: string): Trajectory {
   const fn = 'parseTum';
   if (typeof text !== 'string') throw new TypeError(`${fn}: text (${describe(text)}) must be a string`);
   const timestamps: number[] = [];
-  const poses: Float32Array[] = [];
+  const poses: Float64Array[] = [];
   const q = new Float64Array(4);
   const lines = text.split(/\r?\n/);
   for (let l = 0; l < lines.length; l++) {
@@ -311,7 +316,7 @@ export function parseTum(text: string): Trajectory {
     q[1] = v[5]! / norm;
     q[2] = v[6]! / norm;
     q[3] = v[7]! / norm;
-    const pose = new Float32Array(16);
+    const pose = new Float64Array(16);
     mat4.fromRotationTranslation(pose, q, [v[1]!, v[2]!, v[3]!]);
     timestamps.push(v[0]!);
     poses.push(pose);
