@@ -46,7 +46,7 @@ def tapvid3d_metrics(pred_xyz, gt_xyz, pred_vis, gt_vis, fx: float, fy: float) -
     gv = gt_vis.astype(bool)
     pv = pred_vis.astype(bool)
     both = gv & pv
-    s = 1.0
+    s = float('nan')   # as tapnet: no point visible in both -> no scale, every point misses (APD3D 0)
     if both.any():
         ng = np.maximum(np.linalg.norm(gt_xyz[both], axis=-1), 1e-6)
         npd = np.maximum(np.linalg.norm(pred_xyz[both], axis=-1), 1e-6)
