@@ -198,7 +198,8 @@ def plot_curves(log_path, png: Path):
     rows = read_logs(log_path if isinstance(log_path, (list, tuple)) else [log_path])
     tr = [r for r in rows if r['kind'] == 'train']
     va = [r for r in rows if r['kind'] == 'val']
-    fig, ax = plt.subplots(1, 3, figsize=(15, 4))
+    diag = [k for k in ('swapGap', 'posR2') if any(k in r for r in va)]
+    fig, ax = plt.subplots(1, 4 if diag else 3, figsize=(20 if diag else 15, 4))
     for k in ('loss', 'l3d', 'l2d', 'lvis'):
         ax[0].plot([r['step'] for r in tr], [r[k] for r in tr], label=k)
     ax[0].set_yscale('log'); ax[0].set_title('train losses'); ax[0].legend(); ax[0].set_xlabel('step')
@@ -208,6 +209,11 @@ def plot_curves(log_path, png: Path):
     for k in ('apd3d', 'aj', 'oa', 'delta1'):
         ax[2].plot([r['step'] for r in va], [r[k] for r in va], 'o-', label=k)
     ax[2].set_title('val tracks (TAPVid-3D) and delta1'); ax[2].legend(); ax[2].set_xlabel('step')
+    if diag:
+        for k in diag:
+            pts = [(r['step'], r[k]) for r in va if k in r]
+            ax[3].plot([p[0] for p in pts], [p[1] for p in pts], 'o-', label=k)
+        ax[3].set_title('val: memory-swap gap (AbsRel), position-only R^2'); ax[3].legend(); ax[3].set_xlabel('step')
     fig.tight_layout()
     fig.savefig(png, dpi=80)
     plt.close(fig)
