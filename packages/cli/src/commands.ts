@@ -91,11 +91,9 @@ export function isVideoCommand(name: string): name is VideoCommand {
   return Object.hasOwn(VIDEO_COMMANDS, name);
 }
 
-/** One-line summaries for the main help. */
-export function videoCommandSummaries(): string {
-  return Object.entries(VIDEO_COMMANDS)
-    .map(([k, v]) => `  d4rt ${k} <video>`.padEnd(30) + v.summary)
-    .join('\n');
+/** `[usage, summary]` of each video command, for the main help (which aligns the columns). */
+export function videoCommandSummaries(): [string, string][] {
+  return Object.entries(VIDEO_COMMANDS).map(([k, v]) => [`d4rt ${k} <video>`, v.summary]);
 }
 
 function help(name: VideoCommand): string {

@@ -12,15 +12,25 @@ import { isVideoCommand, runVideoCommand, videoCommandSummaries, type CommandRes
 import { runDemo, runEval } from './demo-eval.js';
 import { UsageError } from './options.js';
 
-const HELP = `d4rt: 4D scenes (depth, tracks, cameras, point clouds) from a monocular video.
+/** The commands of the main help: usage and summary, printed in two aligned columns. */
+const COMMANDS: [string, string][] = [
+  ['d4rt demo', 'run the embedded model on the bundled demo clip, print its metrics'],
+  ...videoCommandSummaries(),
+  ['d4rt eval <folder...>', 'metrics on fixture clips / datasets (--fixtures: the bundled ones)'],
+  ['d4rt bench', 'speed: encoder, decoder, SDK overhead, PyTorch vs onnxruntime'],
+];
+
+/** The top-level help: every summary starts in one column, two spaces after the longest usage. */
+function mainHelp(): string {
+  const column = Math.max(...COMMANDS.map(([usage]) => usage.length)) + 2;
+  return `d4rt: 4D scenes (depth, tracks, cameras, point clouds) from a monocular video.
 
 Usage:
-  d4rt demo                     run the embedded model on the bundled demo clip, print its metrics
-${videoCommandSummaries()}
-  d4rt eval <folder...>         metrics on fixture clips / datasets (--fixtures: the bundled ones)
-  d4rt bench                    speed: encoder, decoder, SDK overhead, PyTorch vs onnxruntime
+${COMMANDS.map(([usage, summary]) => `  ${usage.padEnd(column)}${summary}`).join('\n')}
 
+A <video> is a video file or a folder of images (frames in name order).
 Run d4rt <command> --help for a command's options.`;
+}
 
 function version(): string {
   return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
@@ -39,7 +49,7 @@ export async function main(argv: string[]): Promise<number> {
   process.once('SIGTERM', onSignal);
   try {
     let result: CommandResult;
-    if (command === undefined || command === '--help' || command === '-h' || command === 'help') result = { stdout: `${HELP}\n` };
+    if (command === undefined || command === '--help' || command === '-h' || command === 'help') result = { stdout: `${mainHelp()}\n` };
     else if (command === '--version' || command === '-v') result = { stdout: `${version()}\n` };
     else if (command === 'demo') result = await runDemo(rest);
     else if (command === 'eval') result = await runEval(rest);
