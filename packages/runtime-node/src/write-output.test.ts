@@ -277,6 +277,31 @@ describe('writeOutputFolder', () => {
     expect(await readFile(path.join(out, 'depth.png'), 'utf8')).toBe('old');
   });
 
+  it('on an error removes the folders it created (dir and missing parents), and only those', async () => {
+    const parent = path.join(dir, 'created-parent');
+    const out = path.join(parent, 'a', 'out');
+    const boom = new Error('--query-frame out of range');
+    await expect(
+      writeOutputFolder(out, async (tmp) => {
+        await writeFile(path.join(tmp, 'depth.png'), 'new');
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
+    expect(existsSync(parent)).toBe(false);
+    // an existing parent stays, the new folder under it goes
+    await mkdir(parent);
+    await expect(writeOutputFolder(path.join(parent, 'out'), async () => Promise.reject(boom))).rejects.toBe(boom);
+    expect(await readdir(parent)).toEqual([]);
+    // a created folder someone else wrote into meanwhile stays, with their file
+    await expect(
+      writeOutputFolder(path.join(parent, 'shared'), async () => {
+        await writeFile(path.join(parent, 'shared', 'theirs.txt'), 'theirs');
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
+    expect(await readdir(path.join(parent, 'shared'))).toEqual(['theirs.txt']);
+  });
+
   it('checks its arguments', async () => {
     await expect(writeOutputFolder(3 as unknown as string, async () => undefined)).rejects.toThrow(TypeError);
     await expect(writeOutputFolder(path.join(dir, 'w'), 'x' as unknown as () => Promise<void>)).rejects.toThrow(

@@ -10,7 +10,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, mkdtemp, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, open, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -347,8 +347,9 @@ export async function writeMp4(file: string, rgbFrames: Uint8Array, options: Wri
  * `write` with a fresh temporary folder inside `dir` (named `.d4rt-tmp-...`), then moves every file
  * `write` put there (sub-folders included) into `dir`, replacing files of the same name, and removes
  * the temporary folder. When `write` or a move fails, the temporary folder is removed, files that
- * were already moved are taken out again (replaced files are put back) and the error is rethrown:
- * `dir` then holds no new files.
+ * were already moved are taken out again (replaced files are put back), the folders this call
+ * created (`dir` and missing parents) are removed when empty, and the error is rethrown: the file
+ * system is then as it was before the call.
  *
  * @param dir - destination folder
  * @param write - puts the output files into the folder it is given
@@ -361,7 +362,8 @@ export async function writeOutputFolder(dir: string, write: (tmpDir: string) => 
   if (typeof dir !== 'string') throw new TypeError(`${fn}: dir (${describeValue(dir)}) must be a string (a folder path)`);
   if (dir === '') throw new RangeError(`${fn}: dir ("") must be a non-empty folder path`);
   if (typeof write !== 'function') throw new TypeError(`${fn}: write (${describeValue(write)}) must be a function (tmpDir) => Promise<void>`);
-  await mkdir(dir, { recursive: true });
+  // The first folder this call creates (dir or one of its parents), or undefined when dir existed.
+  const created = await mkdir(dir, { recursive: true });
   const tmp = await mkdtemp(path.join(dir, '.d4rt-tmp-'));
   let backup: string | undefined;
   const moved: { target: string; replaced: string | undefined }[] = [];
@@ -396,7 +398,23 @@ export async function writeOutputFolder(dir: string, write: (tmpDir: string) => 
     }
     await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
     if (backup) await rm(backup, { recursive: true, force: true }).catch(() => undefined);
+    if (created !== undefined) await removeCreatedFolders(path.resolve(dir), path.resolve(created));
     throw error;
+  }
+}
+
+/**
+ * Removes `dir` and its parents up to `top` (inclusive), the folders a failed call created, each
+ * only while it is empty (`rmdir`): anything someone else put there meanwhile stays.
+ */
+async function removeCreatedFolders(dir: string, top: string): Promise<void> {
+  for (let d = dir; ; d = path.dirname(d)) {
+    try {
+      await rmdir(d);
+    } catch {
+      return;
+    }
+    if (d === top || path.dirname(d) === d) return;
   }
 }
 
