@@ -14,7 +14,7 @@ import { writeOutputFolder } from '@d4rt/runtime-node';
 import { COMMON_HELP, COMMON_OPTIONS, SCALE_FROM_FORMS, UsageError, choiceOption, intOption, numberOption, parse, scaleFromOption } from './options.js';
 import { DEPTH_UNITS, METRIC_UNITS, writeCameraOutputs, writeDepthOutputs, writePointCloud, writeTrackOutputs, writeTrackOverlay, watchableFps } from './outputs.js';
 import { progressBar } from './progress-bar.js';
-import { loadModelFrames, openInput, openModel } from './session.js';
+import { loadModelFrames, modelOptions, openInput, openModel } from './session.js';
 import { writeWholeVideo } from './whole-video.js';
 
 /** Result of a command: text for stdout and the files written. */
@@ -174,8 +174,14 @@ export async function runVideoCommand(name: VideoCommand, argv: string[], signal
   if (!whole && overlap !== undefined) throw new UsageError(`d4rt ${name}: --overlap (${overlap}) needs --all-frames or --fps (without them the model's T frames are one window)`);
   const dense = values.dense === true ? denseSize(name, values['dense-size'] as string) : undefined;
   if (dense && !whole) throw new UsageError(`d4rt ${name}: --dense needs --all-frames or --fps`);
+  modelOptions(name, values);
   const out = resolve(values.out as string);
   const progress = progressBar({ quiet: values.quiet as boolean });
+  // The inputs are checked before the model loads: a missing or unreadable video, image folder or
+  // points file is reported at once.
+  const source = await openInput(positionals[0]!, progress, signal);
+  if (scaleFrom) checkScaleReference(`d4rt ${name}`, '--scale-from', scaleFrom, source.width, source.height);
+  const givenPoints = name === 'track' && values.points ? await readPoints(values.points as string) : undefined;
   const model = await openModel(name, values, progress);
   const stats = (frames: number): string => {
     const seconds = (performance.now() - t0) / 1000;
@@ -186,11 +192,12 @@ export async function runVideoCommand(name: VideoCommand, argv: string[], signal
     if (overlap !== undefined && overlap >= T) {
       throw new UsageError(`d4rt ${name}: --overlap (${overlap}) must be in [1, ${T - 1}]: the model's windows have ${T} frames`);
     }
-    const source = await openInput(positionals[0]!, progress, signal);
-    if (scaleFrom) checkScaleReference(`d4rt ${name}`, '--scale-from', scaleFrom, source.width, source.height);
+    if (!whole && name === 'track' && !givenPoints && queryFrame !== undefined && queryFrame >= T) {
+      throw new UsageError(`d4rt track: --query-frame (${queryFrame}) must be a model frame in [0, ${T - 1}] (with --all-frames or --fps it is a source frame)`);
+    }
     if (whole) {
       let points: TrackPoints | undefined;
-      if (name === 'track') points = values.points ? await readPoints(values.points as string) : gridPoints(grid!, queryFrame ?? 0);
+      if (name === 'track') points = givenPoints ?? gridPoints(grid!, queryFrame ?? 0);
       const lines: string[] = [];
       let frames = 0;
       const files = await writeOutputFolder(out, async (dir) => {
@@ -230,13 +237,7 @@ export async function runVideoCommand(name: VideoCommand, argv: string[], signal
           await writeDepthOutputs(dir, depth, scene, scaleFrom ? METRIC_UNITS : DEPTH_UNITS);
           lines.push(`depth: ${depth.frames} maps of ${depth.width}x${depth.height}`);
         } else if (name === 'track') {
-          let points: TrackPoints;
-          if (values.points) points = await readPoints(values.points as string);
-          else {
-            const f = queryFrame ?? 0;
-            if (f >= scene.frames) throw new UsageError(`d4rt track: --query-frame (${f}) must be a model frame in [0, ${scene.frames - 1}] (with --all-frames or --fps it is a source frame)`);
-            points = gridPoints(grid!, f);
-          }
+          const points = givenPoints ?? gridPoints(grid!, queryFrame ?? 0);
           const tracks = await scene.track(points, { ...q, frame: trackFrame ?? 'camera' });
           scaleArray(tracks.xyz, metric);
           await writeTrackOutputs(dir, tracks, points, scene);

@@ -13,10 +13,16 @@ import type { progressBar } from './progress-bar.js';
 
 const IMAGE = /\.(png|jpe?g|webp|tiff?)$/i;
 
-/** Loads the model the options name (`--model`, `--device`, `--threads`). */
-export async function openModel(command: string, values: Record<string, unknown>, progress: ReturnType<typeof progressBar>): Promise<D4rtModel> {
+/** Checks `--device` and `--threads` (a {@link UsageError} for a bad value); call it before any work. */
+export function modelOptions(command: string, values: Record<string, unknown>): { device: 'auto' | 'cpu' | 'cuda'; threads: number | undefined } {
   const device = choiceOption(command, 'device', values.device as string | undefined, ['auto', 'cpu', 'cuda'] as const) ?? 'auto';
   const threads = intOption(command, 'threads', values.threads as string | undefined, 1, 1024);
+  return { device, threads };
+}
+
+/** Loads the model the options name (`--model`, `--device`, `--threads`). */
+export async function openModel(command: string, values: Record<string, unknown>, progress: ReturnType<typeof progressBar>): Promise<D4rtModel> {
+  const { device, threads } = modelOptions(command, values);
   return loadModel(values.model as string | undefined, { device, ...(threads !== undefined && { threads }), onProgress: progress });
 }
 

@@ -63,7 +63,8 @@ describe('usage', () => {
     [['depth', 'a.mp4', '--overlap', '3'], /--overlap \(3\) needs --all-frames or --fps/],
     [['depth', 'a.mp4', '--all-frames', '--fps', '5'], /give --all-frames or --fps, not both/],
     [['track', 'a.mp4', '--dense'], /--dense needs --all-frames or --fps/],
-    [['depth', 'a.mp4', '--all-frames', '--overlap', '16'], /--overlap \(16\) must be in \[1, 15\]: the model's windows have 16 frames/],
+    // needs the model's T, so it comes after the input (which must exist) is checked
+    [['depth', DEMO_MP4, '--all-frames', '--overlap', '16'], /--overlap \(16\) must be in \[1, 15\]: the model's windows have 16 frames/],
     [['track', 'a.mp4', '--all-frames', '--dense', '--dense-size', '48'], /--dense-size \("48"\) must be <width>x<height>/],
     [['eval'], /give at least one folder, or --fixtures/],
   ])('%j is a usage error (exit 2)', (args, message) => {

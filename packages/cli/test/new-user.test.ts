@@ -3,7 +3,7 @@
  * child process, as a user does, and fails on the old behaviour.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BIN = resolve(here, '../dist/bin.js');
+const DEMO_MP4 = resolve(here, '../../models/fixtures/demo/demo.mp4');
 
 let dir: string;
 beforeAll(() => {
@@ -31,5 +32,38 @@ describe('d4rt --help', () => {
     expect(rows.map((l) => l.trim().split(' ')[1])).toEqual(['demo', 'depth', 'track', 'pose', 'recon', 'eval', 'bench']);
     const columns = new Set(rows.map((l) => /^ {2}\S.*?\S {2,}(?=\S)/.exec(l)![0].length));
     expect(columns.size).toBe(1);
+  });
+});
+
+describe('a failed run leaves nothing behind', () => {
+  it('track --query-frame 16 (the model has 16 frames): a usage error and no output folder', () => {
+    const r = d4rt(['track', DEMO_MP4, '--query-frame', '16', '-o', 'out-x', '-q']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/d4rt track: --query-frame \(16\) must be a model frame in \[0, 15\]/);
+    expect(existsSync(join(dir, 'out-x'))).toBe(false);
+  });
+
+  it('an error while writing removes the output folder (and parents) it created', () => {
+    const pts = join(dir, 'outside.json');
+    writeFileSync(pts, JSON.stringify([[1.5, 0.2, 0]]));
+    const r = d4rt(['track', DEMO_MP4, '--points', pts, '-o', 'new-parent/out-y', '-q']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/InvalidQueryError: Scene\.track: queries\.u\[0\] \(1\.5\) must be in \[0, 1\]/);
+    expect(existsSync(join(dir, 'new-parent'))).toBe(false);
+  });
+});
+
+describe('inputs are checked before the model loads', () => {
+  it('a missing video is reported even when the model could not load', () => {
+    const r = d4rt(['depth', 'nope.mp4', '--model', join(dir, 'no-model'), '-o', 'out-z', '-q']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/InvalidVideoError: openVideo: "nope\.mp4" does not exist/);
+    expect(r.stderr).not.toMatch(/ModelLoadError/);
+  });
+
+  it('a missing --points file too', () => {
+    const r = d4rt(['track', DEMO_MP4, '--points', 'nope.json', '--model', join(dir, 'no-model'), '-q']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--points "nope\.json" is not a readable JSON file/);
   });
 });
