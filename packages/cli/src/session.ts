@@ -23,7 +23,9 @@ export function modelOptions(command: string, values: Record<string, unknown>): 
 /** Loads the model the options name (`--model`, `--device`, `--threads`). */
 export async function openModel(command: string, values: Record<string, unknown>, progress: ReturnType<typeof progressBar>): Promise<D4rtModel> {
   const { device, threads } = modelOptions(command, values);
-  return loadModel(values.model as string | undefined, { device, ...(threads !== undefined && { threads }), onProgress: progress });
+  // onnxruntime's own log lines only with D4RT_DEBUG: otherwise its failures reach the user once, as our error
+  const logLevel = process.env.D4RT_DEBUG ? 'warning' : 'fatal';
+  return loadModel(values.model as string | undefined, { device, logLevel, ...(threads !== undefined && { threads }), onProgress: progress });
 }
 
 /**

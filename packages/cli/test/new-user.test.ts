@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasCudaProvider } from '@d4rt/runtime-node';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BIN = resolve(here, '../dist/bin.js');
@@ -65,5 +66,15 @@ describe('inputs are checked before the model loads', () => {
     const r = d4rt(['track', DEMO_MP4, '--points', 'nope.json', '--model', join(dir, 'no-model'), '-q']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--points "nope\.json" is not a readable JSON file/);
+  });
+});
+
+describe('--device cuda without CUDA', () => {
+  it.skipIf(hasCudaProvider())('prints only our BackendUnavailableError, not onnxruntime\'s log', () => {
+    const r = d4rt(['pose', DEMO_MP4, '--device', 'cuda', '-o', 'out-cuda', '-q']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toMatch(/^d4rt: BackendUnavailableError: createSessionsWithFallback: no backend could load the model; tried 1:\n {2}- onnxruntime-node:cuda: the CUDA execution provider is not installed: .* or use device 'cpu'$/);
+    expect(r.stderr).not.toMatch(/onnxruntime_src|\[E:onnxruntime|\x1b\[/);
+    expect(existsSync(join(dir, 'out-cuda'))).toBe(false);
   });
 });

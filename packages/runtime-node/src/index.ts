@@ -7,7 +7,7 @@
  */
 export * from '@d4rt/core';
 export { createOnnxBackend, hasCudaProvider, resolveDevice } from './onnx-backend.js';
-export type { NodeDevice, OnnxBackendOptions } from './onnx-backend.js';
+export type { NodeDevice, OnnxBackendOptions, OnnxLogLevel } from './onnx-backend.js';
 export { embeddedModelPath, loadModel } from './load-model.js';
 export type { LoadModelOptions } from './load-model.js';
 export * from './io.js';

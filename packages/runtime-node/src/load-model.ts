@@ -7,7 +7,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { D4rtModel, ModelLoadError, createSessionsWithFallback, parseManifest, type ProgressCallback } from '@d4rt/core';
-import { createOnnxBackend, resolveDevice, type NodeDevice } from './onnx-backend.js';
+import { createOnnxBackend, resolveDevice, type NodeDevice, type OnnxLogLevel } from './onnx-backend.js';
 
 /** Options of {@link loadModel}. */
 export interface LoadModelOptions {
@@ -15,6 +15,8 @@ export interface LoadModelOptions {
   device?: NodeDevice;
   /** Threads per operator (default: onnxruntime's choice). */
   threads?: number;
+  /** Least severity of onnxruntime's own stderr log; default `'fatal'` (see `OnnxBackendOptions.logLevel`). */
+  logLevel?: OnnxLogLevel;
   /** Progress of the stage `'read'` (files read, of 3). */
   onProgress?: ProgressCallback;
 }
@@ -41,7 +43,7 @@ async function readModelFile(folder: string, name: string, what: string): Promis
  * reference model `d4rt-tiny` when `folder` is omitted, and checks the graphs against the manifest.
  *
  * @param folder - path of a `d4rt-model/1` folder; default the embedded model
- * @param options - `device`, `threads`, `onProgress`
+ * @param options - `device`, `threads`, `logLevel`, `onProgress`
  * @returns a ready model; `dispose()` it when done
  * @throws {@link @d4rt/core!ModelLoadError | ModelLoadError} for a missing folder or file or unreadable JSON;
  *   {@link @d4rt/core!UnsupportedModelError | UnsupportedModelError} for a manifest of another format or graphs that do not match it;
@@ -71,7 +73,7 @@ export async function loadModel(folder?: string, options: LoadModelOptions = {})
   const decoderBytes = await readModelFile(dir, manifest.files.decoder, 'decoder graph');
   onProgress?.({ stage: 'read', done: 3, total: 3 });
   const backends = resolveDevice(options.device ?? 'auto').map((device) =>
-    createOnnxBackend({ device, ...(options.threads !== undefined && { intraOpThreads: options.threads }) }),
+    createOnnxBackend({ device, ...(options.threads !== undefined && { intraOpThreads: options.threads }), ...(options.logLevel !== undefined && { logLevel: options.logLevel }) }),
   );
   const { backend, sessions } = await createSessionsWithFallback(backends, [encoderBytes, decoderBytes]);
   try {

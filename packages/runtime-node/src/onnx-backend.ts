@@ -21,6 +21,40 @@ export interface OnnxBackendOptions {
   intraOpThreads?: number;
   /** Threads across operators (default 1). */
   interOpThreads?: number;
+  /**
+   * Least severity of onnxruntime's own log lines, which it prints to stderr (errors in red):
+   * default `'fatal'`, so nothing is printed for a failure the caller gets as an error anyway
+   * (`createSessionsWithFallback`'s `BackendUnavailableError` lists every backend's cause). Set
+   * `'warning'` (onnxruntime's default) or lower to see them. onnxruntime reads its process-wide
+   * level once, when the first session of the process is created; later values apply to the
+   * session's own log only.
+   */
+  logLevel?: OnnxLogLevel;
+}
+
+/** onnxruntime's log severities, most verbose first. */
+export type OnnxLogLevel = 'verbose' | 'info' | 'warning' | 'error' | 'fatal';
+const LOG_LEVELS: readonly OnnxLogLevel[] = ['verbose', 'info', 'warning', 'error', 'fatal'];
+
+/** The files onnxruntime-node needs for the CUDA execution provider, in its platform folder. */
+const CUDA_PROVIDER_FILES = ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so'];
+
+/**
+ * Why this platform's onnxruntime-node cannot offer CUDA, or null when its provider libraries are
+ * installed (whether the machine's CUDA runtime then loads is only known when a session is made).
+ */
+function cudaProviderMissing(): string | null {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return `onnxruntime-node has no CUDA provider for ${process.platform}-${process.arch} (only linux-x64)`;
+  let dir: string;
+  try {
+    const require = createRequire(import.meta.url);
+    dir = join(dirname(require.resolve('onnxruntime-node/package.json')), 'bin', 'napi-v6', 'linux', 'x64');
+  } catch (error) {
+    return `onnxruntime-node cannot be found (${(error as Error).message})`;
+  }
+  const missing = CUDA_PROVIDER_FILES.filter((f) => !existsSync(join(dir, f)));
+  if (missing.length === 0) return null;
+  return `the CUDA execution provider is not installed: ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} missing from ${dir} (onnxruntime-node's install script downloads ${missing.length > 1 ? 'them' : 'it'}; reinstall it with ONNXRUNTIME_NODE_INSTALL_CUDA=v12), or use device 'cpu'`;
 }
 
 /**
@@ -28,14 +62,7 @@ export interface OnnxBackendOptions {
  * downloaded by onnxruntime-node's install script, which the SDK's workspace does not run by default).
  */
 export function hasCudaProvider(): boolean {
-  if (process.platform !== 'linux' || process.arch !== 'x64') return false;
-  try {
-    const require = createRequire(import.meta.url);
-    const root = dirname(require.resolve('onnxruntime-node/package.json'));
-    return existsSync(join(root, 'bin', 'napi-v6', 'linux', 'x64', 'libonnxruntime_providers_cuda.so'));
-  } catch {
-    return false;
-  }
+  return cudaProviderMissing() === null;
 }
 
 /**
@@ -50,9 +77,10 @@ export function resolveDevice(device: NodeDevice): ('cpu' | 'cuda')[] {
 
 /**
  * An onnxruntime-node {@link Backend}.
- * @param options - `device` (default `'cpu'`), `intraOpThreads`, `interOpThreads`
+ * @param options - `device` (default `'cpu'`), `intraOpThreads`, `interOpThreads`, `logLevel` (default `'fatal'`)
  * @returns a new backend named `onnxruntime-node:<device>`
- * @throws RangeError for a bad option
+ * @throws RangeError for a bad option. Its `createSession` throws, for `'cuda'` where the CUDA provider
+ *   libraries are not installed, an `Error` naming the missing files (onnxruntime is not called)
  */
 export function createOnnxBackend(options: OnnxBackendOptions = {}): Backend {
   const device = options.device ?? 'cpu';
@@ -65,15 +93,26 @@ export function createOnnxBackend(options: OnnxBackendOptions = {}): Backend {
       throw new RangeError(`createOnnxBackend: options.${key} (${String(v)}) must be an integer in [1, 1024]`);
     }
   }
+  const logLevel = options.logLevel ?? 'fatal';
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new RangeError(`createOnnxBackend: options.logLevel (${JSON.stringify(logLevel)}) must be one of ${LOG_LEVELS.map((l) => `'${l}'`).join(', ')}`);
+  }
   const sessionOptions: ort.InferenceSession.SessionOptions = {
     executionProviders: [device],
     graphOptimizationLevel: 'all',
+    logSeverityLevel: LOG_LEVELS.indexOf(logLevel) as 0 | 1 | 2 | 3 | 4,
     ...(options.intraOpThreads !== undefined && { intraOpNumThreads: options.intraOpThreads }),
     interOpNumThreads: options.interOpThreads ?? 1,
   };
   return {
     name: `onnxruntime-node:${device}`,
     async createSession(model: Uint8Array | string): Promise<BackendSession> {
+      // Without the provider libraries onnxruntime would only log a raw C++ error and fail: say why here.
+      const missing = device === 'cuda' ? cudaProviderMissing() : null;
+      if (missing !== null) throw new Error(missing);
+      // onnxruntime's process-wide logger (which logs provider load failures) takes its level once,
+      // from env.logLevel, when the first session of the process is created.
+      ort.env.logLevel = logLevel;
       const session =
         typeof model === 'string' ? await ort.InferenceSession.create(model, sessionOptions) : await ort.InferenceSession.create(model, sessionOptions);
       return new OrtSession(`onnxruntime-node:${device}`, session, (t) => new ort.Tensor(t.type, t.data, t.dims as number[]));

@@ -1,4 +1,5 @@
 /** loadModel on invalid model folders and unavailable devices: named errors that say what is wrong. */
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +54,20 @@ describe('loadModel', () => {
     const err = await loadModel(undefined, { device: 'cuda' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BackendUnavailableError);
     expect((err as BackendUnavailableError).failures[0]!.backend).toBe('onnxruntime-node:cuda');
+    expect((err as Error).message).toMatch(/onnxruntime-node:cuda: the CUDA execution provider is not installed: libonnxruntime_providers_\w+\.so .*missing from .*ONNXRUNTIME_NODE_INSTALL_CUDA=v12/);
+  });
+
+  it.skipIf(hasCudaProvider())('prints none of onnxruntime\'s own log lines for it (only the error reaches the caller)', () => {
+    // onnxruntime logs from C++ straight to stderr: only a child process can see it
+    const script = `import { loadModel } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};
+await loadModel(undefined, { device: 'cuda' }).catch((e) => console.log(e.name));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(r.stdout.trim()).toBe('BackendUnavailableError');
+    expect(r.stderr).toBe('');
+  });
+
+  it('rejects a bad log level', async () => {
+    await expect(loadModel(undefined, { device: 'cpu', logLevel: 'loud' as never })).rejects.toThrow(/createOnnxBackend: options\.logLevel \("loud"\) must be one of 'verbose', 'info', 'warning', 'error', 'fatal'/);
   });
 
   it('rejects a bad device', async () => {
