@@ -7,11 +7,40 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { allocateFrames, planFrameSelection, type FrameSource, type VideoFrames } from '@d4rt/core';
-import { DEFAULT_MAX_BYTES, loadModel, openFrames, openVideo, type D4rtModel } from '@d4rt/runtime-node';
+import { DEFAULT_MAX_BYTES, IMAGE_EXTENSIONS, IMAGE_FORMATS_TEXT, InvalidVideoError, loadModel, openFrames, openVideo, type D4rtModel } from '@d4rt/runtime-node';
 import { choiceOption, intOption } from './options.js';
 import type { progressBar } from './progress-bar.js';
 
-const IMAGE = /\.(png|jpe?g|webp|tiff?)$/i;
+/** Extensions of image formats people keep frames in that the readers do not decode. */
+const UNSUPPORTED_IMAGES = ['gif', 'avif', 'heic', 'heif', 'jxl', 'jp2', 'j2k', 'exr', 'hdr', 'tga', 'ico', 'svg', 'psd', 'dng', 'cr2', 'nef', 'arw', 'raw', 'dpx', 'qoi', 'pcx', 'sgi'];
+
+const extension = (f: string): string => /\.([^.]+)$/.exec(f)?.[1]?.toLowerCase() ?? '';
+
+/** Up to 5 names, then how many more. */
+function someNames(names: string[]): string {
+  return names.slice(0, 5).map((n) => JSON.stringify(n)).join(', ') + (names.length > 5 ? ` and ${names.length - 5} more` : '');
+}
+
+/**
+ * The frames of an image folder, sorted by name: its files in a supported format
+ * (`IMAGE_EXTENSIONS`). Hidden files and files that are not images (notes, `rgb.txt`) are left
+ * out; images in a format the readers do not decode are an error naming them, not skipped frames.
+ * @throws InvalidVideoError `'not-a-video'` naming the unsupported images, or, when the folder
+ *   holds no supported image, what it holds; both list the supported formats
+ */
+export async function imageFolderFiles(folder: string): Promise<string[]> {
+  const names = (await readdir(folder, { withFileTypes: true })).filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => e.name).sort();
+  const images = names.filter((n) => IMAGE_EXTENSIONS.includes(extension(n)));
+  const unsupported = names.filter((n) => UNSUPPORTED_IMAGES.includes(extension(n)));
+  const supported = `the supported formats are ${IMAGE_FORMATS_TEXT}: ${IMAGE_EXTENSIONS.map((e) => `.${e}`).join(' ')}`;
+  if (unsupported.length > 0) {
+    throw new InvalidVideoError('not-a-video', `the folder ${JSON.stringify(folder)} holds ${unsupported.length} image${unsupported.length > 1 ? 's' : ''} in a format the readers do not decode: ${someNames(unsupported)}; ${supported} (convert them, e.g. with ffmpeg, or move them out)`);
+  }
+  if (images.length === 0) {
+    throw new InvalidVideoError('not-a-video', `the folder ${JSON.stringify(folder)} holds no image to read as frames (${names.length === 0 ? 'it is empty' : `it holds ${someNames(names)}`}); ${supported}`);
+  }
+  return images.map((n) => join(folder, n));
+}
 
 /** Checks `--device` and `--threads` (a {@link UsageError} for a bad value); call it before any work. */
 export function modelOptions(command: string, values: Record<string, unknown>): { device: 'auto' | 'cpu' | 'cuda'; threads: number | undefined } {
@@ -35,8 +64,7 @@ export async function openModel(command: string, values: Record<string, unknown>
 export async function openInput(path: string, progress: ReturnType<typeof progressBar>, signal?: AbortSignal): Promise<FrameSource> {
   const st = await stat(path).catch(() => null);
   if (st?.isDirectory()) {
-    const files = (await readdir(path)).filter((f) => IMAGE.test(f)).sort().map((f) => join(path, f));
-    return openFrames(files, { onProgress: progress });
+    return openFrames(await imageFolderFiles(path), { onProgress: progress });
   }
   return openVideo(path, { onProgress: progress, ...(signal && { signal }) });
 }

@@ -3,7 +3,7 @@
  * child process, as a user does, and fails on the old behaviour.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,5 +76,48 @@ describe('--device cuda without CUDA', () => {
     expect(r.stderr.trim()).toMatch(/^d4rt: BackendUnavailableError: createSessionsWithFallback: no backend could load the model; tried 1:\n {2}- onnxruntime-node:cuda: the CUDA execution provider is not installed: .* or use device 'cpu'$/);
     expect(r.stderr).not.toMatch(/onnxruntime_src|\[E:onnxruntime|\x1b\[/);
     expect(existsSync(join(dir, 'out-cuda'))).toBe(false);
+  });
+});
+
+describe('a folder of images', () => {
+  const ffmpeg = (...args: string[]): void => {
+    const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr}`);
+  };
+
+  it.each(['ppm', 'pgm', 'bmp', 'tiff', 'webp'])('of .%s frames gives cameras', (ext) => {
+    const frames = join(dir, `frames-${ext}`);
+    mkdirSync(frames);
+    ffmpeg('-f', 'lavfi', '-i', 'testsrc2=size=64x48:rate=10', '-frames:v', '3', join(frames, 'f%03d.png'));
+    for (let i = 1; i <= 3; i++) {
+      const png = join(frames, `f00${i}.png`);
+      ffmpeg('-i', png, ...(ext === 'webp' ? ['-lossless', '1'] : []), join(frames, `f00${i}.${ext}`));
+      rmSync(png);
+    }
+    writeFileSync(join(frames, 'notes.txt'), 'not a frame, left out');
+    const out = join(dir, `out-${ext}`);
+    const r = d4rt(['pose', frames, '-o', out, '-q']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'cameras.json'), 'utf8'))).toMatchObject({ width: 64, height: 48, sourceFrames: expect.arrayContaining([0, 1, 2]) });
+  });
+
+  it('with images in an unsupported format names them', () => {
+    const frames = join(dir, 'frames-gif');
+    mkdirSync(frames);
+    ffmpeg('-f', 'lavfi', '-i', 'testsrc2=size=64x48:rate=10', '-frames:v', '2', join(frames, 'f%03d.png'));
+    ffmpeg('-f', 'lavfi', '-i', 'testsrc2=size=64x48:rate=10', '-frames:v', '1', join(frames, 'f003.gif'));
+    const r = d4rt(['pose', frames, '-o', 'out-gif', '-q']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/InvalidVideoError: the folder ".*frames-gif" holds 1 image in a format the readers do not decode: "f003\.gif"; the supported formats are PNG, JPEG, WebP, TIFF \(sharp\); PPM, PGM, PBM, PAM, BMP \(ffmpeg\): \.png .* \.bmp/);
+    expect(existsSync(join(dir, 'out-gif'))).toBe(false);
+  });
+
+  it('with no image says what it holds', () => {
+    const frames = join(dir, 'frames-none');
+    mkdirSync(frames);
+    writeFileSync(join(frames, 'rgb.txt'), '');
+    const r = d4rt(['pose', frames, '-q']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/InvalidVideoError: the folder ".*frames-none" holds no image to read as frames \(it holds "rgb\.txt"\); the supported formats are/);
   });
 });

@@ -9,6 +9,7 @@ export type { FfmpegLocation, FfmpegSource, FindFfmpegOptions } from './ffmpeg.j
 export { DEFAULT_MAX_BYTES, readVideo } from './read-video.js';
 export type { ReadVideoOptions } from './read-video.js';
 export { readFrames } from './read-frames.js';
+export { IMAGE_EXTENSIONS, IMAGE_FORMATS_TEXT } from './image-file.js';
 export { openVideo } from './open-video.js';
 export type { OpenVideoOptions, VideoFileSource } from './open-video.js';
 export { openFrames, timestampsFromNames } from './open-frames.js';

@@ -1,6 +1,7 @@
 /**
  * A folder of images as a streaming {@link FrameSource}: the headers of every file are checked when
- * it is opened (all images, one size), the pixels are decoded only when a frame is read.
+ * it is opened (all images, one size), the pixels are decoded only when a frame is read. PNG, JPEG,
+ * WebP and TIFF are read with sharp; PPM, PGM, PBM, PAM and BMP with ffmpeg.
  *
  * Timestamps come from the file names when they are times: names (without the extension) that are
  * all decimal numbers with a fraction (`1305031102.175304.png`, as TUM RGB-D) are seconds; names
@@ -11,8 +12,8 @@
  * @module
  */
 import path from 'node:path';
-import sharp from 'sharp';
 import { InvalidVideoError, checkIndices, describeValue, type FrameReadOptions, type FrameSource, type ProgressCallback, type SourceFrame } from '@d4rt/core';
+import { decodeImage, probeImage, type ImageInfo } from './image-file.js';
 import { assertOptionsObject, assertReadableFile } from './read-video.js';
 
 /** Options of {@link openFrames}. */
@@ -74,26 +75,18 @@ export async function openFrames(files: readonly string[], options: OpenFramesOp
   }
   const names = files.map((f) => JSON.stringify(f));
   const abs = files.map((f) => path.resolve(f));
-  let width = 0, height = 0;
+  const infos: ImageInfo[] = [];
   for (let i = 0; i < files.length; i++) {
     await assertReadableFile(fn, names[i]!, abs[i]!);
-    let meta: sharp.Metadata;
-    try {
-      meta = await sharp(abs[i]!, { autoOrient: true }).metadata();
-    } catch (error) {
-      throw new InvalidVideoError('not-a-video', `${fn}: ${names[i]} is not an image sharp can read (${(error as Error).message})`, { cause: error });
+    const info = await probeImage(fn, names[i]!, abs[i]!);
+    if (i > 0 && (info.width !== infos[0]!.width || info.height !== infos[0]!.height)) {
+      throw new InvalidVideoError('bad-frames', `${fn}: images must all have one size, but ${names[0]} is ${infos[0]!.width}x${infos[0]!.height} and ${names[i]} (files[${i}]) is ${info.width}x${info.height}`);
     }
-    const w = meta.autoOrient?.width ?? meta.width, h = meta.autoOrient?.height ?? meta.height;
-    if (i === 0) {
-      width = w;
-      height = h;
-    } else if (w !== width || h !== height) {
-      throw new InvalidVideoError('bad-frames', `${fn}: images must all have one size, but ${names[0]} is ${width}x${height} and ${names[i]} (files[${i}]) is ${w}x${h}`);
-    }
+    infos.push(info);
   }
+  const { width, height } = infos[0]!;
   const parsed = timestampsFromNames(files);
   const timestamps = parsed ?? (fps !== undefined ? Float64Array.from(files, (_, i) => i / fps) : undefined);
-  const frameBytes = width * height * 3;
   return {
     frames: files.length,
     width,
@@ -108,15 +101,9 @@ export async function openFrames(files: readonly string[], options: OpenFramesOp
         let done = 0;
         for (const i of indices) {
           if (sig?.aborted) throw sig.reason;
-          let data: Buffer;
-          try {
-            data = await sharp(abs[i]!, { autoOrient: true }).removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer();
-          } catch (error) {
-            throw new InvalidVideoError('undecodable', `${fn}: ${names[i]} could not be decoded (${(error as Error).message}); the file is truncated or corrupt`, { cause: error });
-          }
-          if (data.length !== frameBytes) throw new InvalidVideoError('bad-frames', `${fn}: ${names[i]} decoded to ${data.length} bytes, expected ${width}x${height} RGB`);
+          const data = await decodeImage(fn, names[i]!, abs[i]!, infos[i]!);
           onProgress?.({ stage: 'decode-video', done: ++done, total: indices.length });
-          yield { index: i, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+          yield { index: i, data };
         }
       })();
     },

@@ -101,4 +101,15 @@ describe('openFrames and timestamps from file names', () => {
     for await (const f of src.read(Int32Array.of(0, 2))) got.push(f.data[0]!);
     expect(got).toEqual([0, 80]);
   });
+
+  it.skipIf(!ANY_FFMPEG)('streams PPM and BMP frames (ffmpeg decodes them; sharp does not)', async () => {
+    const png = path.join(dir, 'src.png');
+    const rgb = Uint8Array.from({ length: 6 * 4 * 3 }, (_, i) => (i * 37) % 256);
+    await writeRgbPng(png, rgb, { width: 6, height: 4, channels: 3 });
+    const files = ['a.ppm', 'b.bmp'].map((n) => path.join(dir, n));
+    for (const f of files) await ffmpeg(['-y', '-i', png, f]);
+    const src = await openFrames(files);
+    expect(src).toMatchObject({ frames: 2, width: 6, height: 4 });
+    for await (const f of src.read(Int32Array.of(0, 1))) expect(Array.from(f.data)).toEqual(Array.from(rgb));
+  });
 });

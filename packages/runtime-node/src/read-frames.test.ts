@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -13,6 +14,11 @@ const FRAME = W * H * 3;
 const demoFrames = new Uint8Array(readFileSync(path.join(FIXTURES, 'demo', 'frames.u8')));
 
 const dir = await tempDir('d4rt-read-frames-');
+
+function ffmpeg(...args: string[]): void {
+  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr}`);
+}
 
 describe('readFrames', () => {
   let pngs: string[];
@@ -85,12 +91,40 @@ describe('readFrames', () => {
     );
   });
 
+  it('reads PPM, PAM and BMP (which sharp does not read) bit for bit, and PGM / PBM as grey RGB, through ffmpeg', async () => {
+    const frames = pngs.slice(0, 3);
+    for (const ext of ['ppm', 'pam', 'bmp']) {
+      const files = frames.map((f, i) => path.join(dir, `frame-${i}.${ext}`));
+      files.forEach((f, i) => ffmpeg('-i', frames[i]!, ...(ext === 'pam' ? ['-pix_fmt', 'rgba'] : []), f));
+      const video = await readFrames(files);
+      expect(video, ext).toMatchObject({ frames: 3, width: W, height: H });
+      expect(Buffer.compare(Buffer.from(video.data), Buffer.from(demoFrames.subarray(0, 3 * FRAME))), ext).toBe(0);
+    }
+    for (const ext of ['pgm', 'pbm']) {
+      const file = path.join(dir, `frame-0.${ext}`);
+      ffmpeg('-i', pngs[0]!, file);
+      const grey = await readFrames([file]);
+      expect(grey, ext).toMatchObject({ frames: 1, width: W, height: H });
+      let notGrey = 0;
+      for (let i = 0; i < W * H; i++) if (grey.data[3 * i] !== grey.data[3 * i + 1] || grey.data[3 * i] !== grey.data[3 * i + 2]) notGrey++;
+      expect(notGrey, ext).toBe(0);
+    }
+    // plain (ASCII) Netpbm with a comment in the header
+    const plain = path.join(dir, 'plain.ppm');
+    await writeFile(plain, 'P3\n# made by hand\n2 1\n255\n255 0 0  0 255 7\n');
+    expect(Array.from((await readFrames([plain])).data)).toEqual([255, 0, 0, 0, 255, 7]);
+    // a truncated PPM is undecodable, with the file named
+    const cut = path.join(dir, 'cut.ppm');
+    await writeFile(cut, readFileSync(path.join(dir, 'frame-0.ppm')).subarray(0, 5000));
+    await expectInvalidVideo(readFrames([cut]), 'undecodable', /^readFrames: ".*cut\.ppm" could not be decoded \(ffmpeg: .*\); the file is truncated or corrupt$/);
+  });
+
   it('not-found, not-a-video, too-large', async () => {
     await expectInvalidVideo(readFrames([pngs[0]!, path.join(dir, 'missing.png')]), 'not-found', /^readFrames: ".*missing\.png" does not exist/);
     await expectInvalidVideo(readFrames([dir]), 'not-found', /is a directory/);
     const text = path.join(dir, 'notes.png');
     await writeFile(text, 'not an image');
-    await expectInvalidVideo(readFrames([pngs[0]!, text]), 'not-a-video', /^readFrames: ".*notes\.png" is not an image sharp can read \(Input file contains unsupported image format\)$/);
+    await expectInvalidVideo(readFrames([pngs[0]!, text]), 'not-a-video', /^readFrames: ".*notes\.png" is not an image in a supported format \(PNG, JPEG, WebP, TIFF \(sharp\); PPM, PGM, PBM, PAM, BMP \(ffmpeg\)\): Input file contains unsupported image format$/);
     await expectInvalidVideo(readFrames(pngs, { maxBytes: 100_000 }), 'too-large', /needs 1\.1 MiB \(16 frames of 192x128 RGB = 1179648 bytes\), more than maxBytes .*pass \{ frames: T \}/);
     const truncated = path.join(dir, 'truncated.png');
     await writeFile(truncated, readFileSync(pngs[0]!).subarray(0, 2000));

@@ -1,11 +1,12 @@
 /**
- * Reading a sequence of image files (PNG, JPEG, WebP, TIFF, ...) into {@link VideoFrames} with sharp.
+ * Reading a sequence of image files into {@link VideoFrames}: PNG, JPEG, WebP, TIFF with sharp;
+ * PPM, PGM, PBM, PAM and BMP (which sharp does not read) with ffmpeg.
  *
  * @module
  */
 import path from 'node:path';
-import sharp from 'sharp';
 import { InvalidVideoError, allocateFrames, describeValue, planFrameSelection, type ProgressCallback, type VideoFrames } from '@d4rt/core';
+import { decodeImage, probeImage, type ImageInfo } from './image-file.js';
 import { assertOptionsObject, assertReadableFile, checkCommonOptions } from './read-video.js';
 
 /** Options of {@link readFrames}. */
@@ -41,7 +42,7 @@ export interface ReadFramesOptions {
  * @throws TypeError when `files` is not an array of strings or an option has the wrong type;
  *   RangeError for an empty `files` or out-of-range options;
  *   {@link InvalidVideoError} with `reason` `'not-found'` (missing file or a directory),
- *   `'not-a-video'` (a file that is not an image), `'bad-frames'` (images of different sizes),
+ *   `'not-a-video'` (a file that is not an image in a supported format), `'bad-frames'` (images of different sizes),
  *   `'undecodable'` (an image whose header reads but whose pixels do not), `'too-large'`
  */
 export async function readFrames(files: readonly string[], options: ReadFramesOptions = {}): Promise<VideoFrames> {
@@ -66,29 +67,19 @@ export async function readFrames(files: readonly string[], options: ReadFramesOp
   for (let i = 0; i < files.length; i++) await assertReadableFile(fn, names[i]!, abs[i]!);
 
   // Headers of every file: an image, and one size for all.
-  let width = 0;
-  let height = 0;
+  const infos: ImageInfo[] = [];
   for (let i = 0; i < files.length; i++) {
     signal?.throwIfAborted();
-    let meta: sharp.Metadata;
-    try {
-      meta = await sharp(abs[i]!, { autoOrient: true }).metadata();
-    } catch (error) {
-      throw new InvalidVideoError('not-a-video', `${fn}: ${names[i]} is not an image sharp can read (${(error as Error).message})`, { cause: error });
-    }
-    const w = meta.autoOrient?.width ?? meta.width;
-    const h = meta.autoOrient?.height ?? meta.height;
-    if (!(w > 0 && h > 0)) throw new InvalidVideoError('not-a-video', `${fn}: ${names[i]} has no image size (format ${meta.format})`);
-    if (i === 0) {
-      width = w;
-      height = h;
-    } else if (w !== width || h !== height) {
+    const info = await probeImage(fn, names[i]!, abs[i]!);
+    if (i > 0 && (info.width !== infos[0]!.width || info.height !== infos[0]!.height)) {
       throw new InvalidVideoError(
         'bad-frames',
-        `${fn}: images must all have one size, but ${names[0]} is ${width}x${height} and ${names[i]} (files[${i}]) is ${w}x${h}`,
+        `${fn}: images must all have one size, but ${names[0]} is ${infos[0]!.width}x${infos[0]!.height} and ${names[i]} (files[${i}]) is ${info.width}x${info.height}`,
       );
     }
+    infos.push(info);
   }
+  const { width, height } = infos[0]!;
 
   const plan = planFrameSelection(files.length, keep);
   const label = files.length === 1 ? names[0]! : `${names[0]} and ${files.length - 1} more images`;
@@ -100,25 +91,9 @@ export async function readFrames(files: readonly string[], options: ReadFramesOp
   let done = 0;
   for (const i of todo) {
     signal?.throwIfAborted();
-    let pixels: { data: Buffer; info: sharp.OutputInfo };
-    try {
-      pixels = await sharp(abs[i]!, { autoOrient: true })
-        .removeAlpha()
-        .toColourspace('srgb')
-        .raw({ depth: 'uchar' })
-        .toBuffer({ resolveWithObject: true });
-    } catch (error) {
-      throw new InvalidVideoError('undecodable', `${fn}: ${names[i]} could not be decoded (${(error as Error).message}); the file is truncated or corrupt`, { cause: error });
-    }
-    const { info } = pixels;
-    if (info.width !== width || info.height !== height || info.channels !== 3 || pixels.data.length !== frameBytes) {
-      throw new InvalidVideoError(
-        'bad-frames',
-        `${fn}: ${names[i]} decoded to ${info.width}x${info.height} with ${info.channels} channels, expected ${width}x${height} RGB`,
-      );
-    }
+    const pixels = await decodeImage(fn, names[i]!, abs[i]!, infos[i]!);
     const first = plan.first[i]!;
-    data.set(pixels.data, first * frameBytes);
+    data.set(pixels, first * frameBytes);
     for (let k = first + 1; k < plan.end[i]!; k++) data.copyWithin(k * frameBytes, first * frameBytes, (first + 1) * frameBytes);
     onProgress?.({ stage: 'decode-video', done: ++done, total: todo.length });
   }
