@@ -57,6 +57,10 @@ export interface LoadModelInWorkerOptions extends Omit<LoadModelOptions, 'fetch'
   /**
    * The worker: a `Worker` running `@d4rt/runtime-web/worker`, or that script's URL. Default: the
    * package's own `worker.js`, started with `new Worker(new URL('./worker.js', import.meta.url), { type: 'module' })`.
+   *
+   * Who starts the worker ends it: a worker started from a URL (or the default) is terminated by
+   * `dispose()` (and when loading fails); a `Worker` you pass in is not: `dispose()` frees the model
+   * in it and stops listening to it, and it stays yours to reuse or `terminate()`.
    */
   worker?: Worker | string | URL;
 }
@@ -82,22 +86,33 @@ type AnySignal = { aborted: boolean; reason?: unknown; addEventListener?: (t: 'a
 /** The page's end of one worker: request ids, progress and abort forwarding. */
 class WorkerChannel {
   readonly #worker: Worker;
+  /** Whether this package started the worker (and so terminates it). */
+  readonly #owned: boolean;
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
   #failure: Error | null = null;
+  readonly #onMessageEvent = (event: MessageEvent<WorkerResponse>): void => this.#onMessage(event.data);
+  readonly #onError = (event: ErrorEvent): void => {
+    event.preventDefault();
+    this.#fail(new ModelLoadError(`loadModelInWorker: the worker failed (${event.message || 'its script could not be loaded or threw on start'}); the model is unusable, load it again`));
+  };
+  readonly #onMessageError = (): void => this.#fail(new Error('loadModelInWorker: a message from the worker could not be read'));
 
-  constructor(worker: Worker) {
+  constructor(worker: Worker, owned: boolean) {
     this.#worker = worker;
-    worker.addEventListener('message', (event: MessageEvent<WorkerResponse>) => this.#onMessage(event.data));
-    worker.addEventListener('error', (event: ErrorEvent) => {
-      event.preventDefault();
-      this.#fail(new ModelLoadError(`loadModelInWorker: the worker failed (${event.message || 'its script could not be loaded or threw on start'})`));
-    });
-    worker.addEventListener('messageerror', () => this.#fail(new Error('loadModelInWorker: a message from the worker could not be read')));
+    this.#owned = owned;
+    worker.addEventListener('message', this.#onMessageEvent);
+    worker.addEventListener('error', this.#onError);
+    worker.addEventListener('messageerror', this.#onMessageError);
+  }
+
+  /** The error that ended the channel (a worker crash, or the model's disposal), or null while it works. */
+  get failure(): Error | null {
+    return this.#failure;
   }
 
   #fail(error: Error): void {
-    this.#failure = error;
+    this.#failure ??= error;
     for (const p of this.#pending.values()) p.reject(error);
     this.#pending.clear();
   }
@@ -141,8 +156,12 @@ class WorkerChannel {
     });
   }
 
-  terminate(): void {
-    this.#worker.terminate();
+  /** Ends the channel: stops listening, terminates the worker when this package started it, rejects what is pending. */
+  close(): void {
+    this.#worker.removeEventListener('message', this.#onMessageEvent);
+    this.#worker.removeEventListener('error', this.#onError);
+    this.#worker.removeEventListener('messageerror', this.#onMessageError);
+    if (this.#owned) this.#worker.terminate();
     this.#fail(new SceneDisposedError('WorkerModel: the model was disposed'));
   }
 }
@@ -185,6 +204,7 @@ export class WorkerScene implements SceneLike {
   }
 
   #call<T>(method: SceneMethod, args: unknown[], options: QueryOptions | undefined): Promise<T> {
+    if (!this.#disposed && this.#channel.failure !== null) return Promise.reject(this.#channel.failure);
     if (this.disposed) return Promise.reject(new SceneDisposedError(`Scene.${method}: the scene was disposed`));
     const { rest, onProgress, signal } = splitOptions(options);
     return this.#channel.request<T>(
@@ -240,9 +260,13 @@ export class WorkerModel implements ModelLike {
     this.backend = info.backend;
   }
 
-  /** Whether {@link WorkerModel.dispose} was called. */
+  /**
+   * Whether the model can no longer be used: {@link WorkerModel.dispose} was called, or the worker
+   * failed (an uncaught error in it, or a message that could not be read), after which every call
+   * rejects with that failure.
+   */
   get disposed(): boolean {
-    return this.#disposed;
+    return this.#disposed || this.#channel.failure !== null;
   }
 
   /**
@@ -250,9 +274,11 @@ export class WorkerModel implements ModelLike {
    * @param video - RGB frames
    * @param options - `onProgress`, `signal`, `transfer`
    * @returns a {@link WorkerScene}
-   * @throws TypeError / InvalidVideoError for a malformed `video` (checked on the page, before sending); `SceneDisposedError` after `dispose()`
+   * @throws TypeError / InvalidVideoError for a malformed `video` (checked on the page, before sending); `SceneDisposedError` after `dispose()`;
+   *   the worker's failure (a `ModelLoadError`) after it crashed
    */
   async encode(video: VideoFrames, options: WorkerEncodeOptions = {}): Promise<WorkerScene> {
+    if (!this.#disposed && this.#channel.failure !== null) throw this.#channel.failure;
     if (this.#disposed) throw new SceneDisposedError('D4rtModel.encode: the model was disposed');
     assertVideoFrames('D4rtModel.encode', video);
     const { onProgress, signal, transfer } = options;
@@ -272,12 +298,16 @@ export class WorkerModel implements ModelLike {
     return new WorkerScene(this.#channel, this, info);
   }
 
-  /** Frees the model and its scenes and ends the worker. Safe to call twice. */
+  /**
+   * Frees the model and its scenes, then terminates the worker if this package started it (a
+   * `Worker` passed as `options.worker` is left running, yours to reuse or terminate). Safe to
+   * call twice, and after a worker failure.
+   */
   async dispose(): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;
-    await this.#channel.request({ op: 'dispose-model' }).catch(() => {});
-    this.#channel.terminate();
+    if (this.#channel.failure === null) await this.#channel.request({ op: 'dispose-model' }).catch(() => {});
+    this.#channel.close();
   }
 }
 
@@ -286,10 +316,10 @@ function absolute(url: string): string {
   return new URL(url, base).href;
 }
 
-function startWorker(worker: LoadModelInWorkerOptions['worker']): Worker {
-  if (worker === undefined) return new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-  if (typeof Worker !== 'undefined' && worker instanceof Worker) return worker;
-  if (typeof worker === 'string' || worker instanceof URL) return new Worker(worker, { type: 'module' });
+function startWorker(worker: LoadModelInWorkerOptions['worker']): { worker: Worker; owned: boolean } {
+  if (worker === undefined) return { worker: new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }), owned: true };
+  if (typeof Worker !== 'undefined' && worker instanceof Worker) return { worker, owned: false };
+  if (typeof worker === 'string' || worker instanceof URL) return { worker: new Worker(worker, { type: 'module' }), owned: true };
   throw new TypeError(`loadModelInWorker: options.worker (${typeof worker}) must be a Worker, or the URL string or URL of @d4rt/runtime-web's worker.js`);
 }
 
@@ -297,11 +327,13 @@ function startWorker(worker: LoadModelInWorkerOptions['worker']): Worker {
  * Loads the model served at `url` in a Web Worker (a new one, or the one given) and returns a
  * proxy with the same API as `D4rtModel`: `encode(video)` resolves to a {@link WorkerScene} whose
  * `depth`, `track`, `cameras`, `pointCloud` and `query` run in the worker. Progress and abort
- * signals are forwarded; errors keep their class and code.
+ * signals are forwarded; errors keep their class, code, `stack` (the worker's) and `cause`. After
+ * the worker fails (an uncaught error in it) the proxy's `disposed` is true and every call rejects
+ * with that failure.
  *
  * @param url - URL of the model folder (or its `manifest.json`), relative to the page
  * @param options - those of `loadModel` (`device`, `wasmPaths`, `threads`, `cache`, `onProgress`, `signal`) and `worker`
- * @returns the proxy; `dispose()` it to end the worker
+ * @returns the proxy; `dispose()` it to free the model (and end the worker, unless you passed it in)
  * @throws the same errors as `loadModel`; {@link ModelLoadError} when the worker script cannot start
  */
 export async function loadModelInWorker(url: string | URL, options: LoadModelInWorkerOptions = {}): Promise<WorkerModel> {
@@ -315,13 +347,13 @@ export async function loadModelInWorker(url: string | URL, options: LoadModelInW
     ...(options.threads !== undefined && { threads: options.threads }),
     ...(options.cache !== undefined && { cache: options.cache }),
   };
-  const worker = startWorker(options.worker);
-  const channel = new WorkerChannel(worker);
+  const { worker, owned } = startWorker(options.worker);
+  const channel = new WorkerChannel(worker, owned);
   try {
     const info = await channel.request<LoadedModelInfo>({ op: 'load', url: folder, options: load }, { onProgress: options.onProgress, signal: options.signal });
     return new WorkerModel(channel, info);
   } catch (error) {
-    channel.terminate();
+    channel.close();
     throw error;
   }
 }

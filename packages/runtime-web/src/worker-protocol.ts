@@ -68,47 +68,64 @@ export interface LoadedModelInfo {
 export interface SerializedError {
   name: string;
   message: string;
+  /** The worker's `error.stack`, when it had one. */
+  stack?: string;
+  /** The worker's `error.cause`, serialized the same way (up to 4 levels). */
+  cause?: SerializedError;
   code?: string;
   reason?: InvalidVideoReason;
-  failures?: { backend: string; message: string }[];
+  failures?: { backend: string; error: SerializedError }[];
   aborted?: boolean;
 }
 
-/** Flattens an error for `postMessage`. */
-export function serializeError(error: unknown, aborted = false): SerializedError {
+/** Flattens an error for `postMessage`: class name, message, `stack`, `cause` (up to 4 levels) and the SDK fields. */
+export function serializeError(error: unknown, aborted = false, depth = 0): SerializedError {
   if (!(error instanceof Error)) return { name: 'Error', message: String(error), aborted };
   const out: SerializedError = { name: error.name, message: error.message, aborted };
+  if (typeof error.stack === 'string') out.stack = error.stack;
   if (error instanceof D4rtError) out.code = error.code;
   if (error instanceof InvalidVideoError) out.reason = error.reason;
   if (error instanceof BackendUnavailableError) {
-    out.failures = error.failures.map((f) => ({ backend: f.backend, message: f.error instanceof Error ? f.error.message : String(f.error) }));
+    out.failures = error.failures.map((f) => ({ backend: f.backend, error: serializeError(f.error, false, depth + 1) }));
+  } else if (error.cause !== undefined && depth < 4) {
+    out.cause = serializeError(error.cause, false, depth + 1);
   }
   return out;
 }
 
-/** Rebuilds an error of the same class (SDK errors keep their `code`, `reason` and `failures`). */
+/**
+ * Rebuilds an error of the same class: SDK errors keep their `code`, `reason` and `failures`;
+ * every error keeps the worker's `stack` and its `cause`.
+ */
 export function deserializeError(e: SerializedError): Error {
+  const error = rebuild(e);
+  if (e.stack !== undefined) error.stack = e.stack;
+  return error;
+}
+
+function rebuild(e: SerializedError): Error {
+  const options = e.cause !== undefined ? { cause: deserializeError(e.cause) } : undefined;
   switch (e.name) {
     case 'ModelLoadError':
-      return new ModelLoadError(e.message);
+      return new ModelLoadError(e.message, options);
     case 'UnsupportedModelError':
-      return new UnsupportedModelError(e.message);
+      return new UnsupportedModelError(e.message, options);
     case 'InvalidQueryError':
-      return new InvalidQueryError(e.message);
+      return new InvalidQueryError(e.message, options);
     case 'InvalidVideoError':
-      return new InvalidVideoError(e.reason ?? 'bad-frames', e.message);
+      return new InvalidVideoError(e.reason ?? 'bad-frames', e.message, options);
     case 'SceneDisposedError':
-      return new SceneDisposedError(e.message);
+      return Object.assign(new SceneDisposedError(e.message), options);
     case 'BackendUnavailableError': {
-      const failures: BackendFailure[] = (e.failures ?? []).map((f) => ({ backend: f.backend, error: new Error(f.message) }));
+      const failures: BackendFailure[] = (e.failures ?? []).map((f) => ({ backend: f.backend, error: deserializeError(f.error) }));
       return new BackendUnavailableError(e.message, failures);
     }
     case 'TypeError':
-      return new TypeError(e.message);
+      return new TypeError(e.message, options);
     case 'RangeError':
-      return new RangeError(e.message);
+      return new RangeError(e.message, options);
     default: {
-      const error = new Error(e.message);
+      const error = new Error(e.message, options);
       error.name = e.name;
       return error;
     }
