@@ -234,7 +234,7 @@ export async function runVideoCommand(name: VideoCommand, argv: string[], signal
         if (name === 'depth') {
           const depth = await scene.depth({ ...q, ...sizeOf(width, height, video) });
           scaleArray(depth.data, metric);
-          await writeDepthOutputs(dir, depth, scene, scaleFrom ? METRIC_UNITS : DEPTH_UNITS);
+          await writeDepthOutputs(dir, depth, scene, scaleFrom ? METRIC_UNITS : DEPTH_UNITS, source);
           lines.push(`depth: ${depth.frames} maps of ${depth.width}x${depth.height}`);
         } else if (name === 'track') {
           const points = givenPoints ?? gridPoints(grid!, queryFrame ?? 0);

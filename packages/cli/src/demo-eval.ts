@@ -88,7 +88,7 @@ ${COMMON_HELP}
       const ev = await evaluateScene(scene, seq, { protocol: 'fixture', chunkSize, onProgress: progress, ...(priorScene && { priorScene }) });
       const cloud = await scene.pointCloud({ chunkSize, onProgress: progress });
       const files = await writeOutputFolder(out, async (dir) => {
-        await writeDepthOutputs(dir, ev.depth, scene);
+        await writeDepthOutputs(dir, ev.depth, scene, undefined, video);
         await writeCameraOutputs(dir, ev.cameras, scene, video.fps);
         await writeTrackOutputs(dir, ev.tracks!, ev.trackPoints!, scene);
         await writeTrackOverlay(dir, ev.tracks!, video, watchableFps(ev.tracks!.frames, video.fps, scene.sourceIndices));

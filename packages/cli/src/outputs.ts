@@ -11,10 +11,8 @@ import { join } from 'node:path';
 import { formatTum } from '@d4rt/geometry';
 import { selectFrames, type Cameras, type DepthMaps, type PointCloud, type Scene, type Tracks, type VideoFrames } from '@d4rt/core';
 import { writeDepthPng, writeJson, writeMp4, writeNpy, writeRgbPng } from '@d4rt/runtime-node';
+import { COLOR_KEY, depthPngScale, depthPreview, maxValidDepth, previewSize } from './depth-preview.js';
 import { depthToRgba, drawTracks, encodeCamerasJson, encodePly, encodeTracksJson, rgbToRgba } from '@d4rt/viz';
-
-/** Stored units per depth unit in the 16-bit depth PNGs. */
-export const DEPTH_PNG_SCALE = 1000;
 
 /** `units` of depth.json without a metric reference. */
 export const DEPTH_UNITS = 'relative: one unknown scale per clip (the model predicts depth up to scale)';
@@ -50,29 +48,40 @@ export function frameTimes(sourceFrames: ArrayLike<number>, timestamps: ArrayLik
 
 /**
  * `depth.npy` [frames, height, width] float32 (every model frame), `depth/NNNNNN.png` (16-bit,
- * depth * 1000) and `depth-color/NNNNNN.png` named by source frame (one file per distinct source
- * frame: a short video's repeated frames are written once), `depth.json`.
+ * `round(depth * png.scale)`, see {@link depthPngScale}) and `depth-color/NNNNNN.png` (turbo by
+ * inverse depth at the source size, longer side at most 1280, with a legend strip), named by
+ * source frame (one file per distinct source frame: a short video's repeated frames are written
+ * once), `depth.json`.
+ * @param source - size of the source video, for the colour images
  */
-export async function writeDepthOutputs(dir: string, depth: DepthMaps, scene: Scene, units = DEPTH_UNITS): Promise<string[]> {
+export async function writeDepthOutputs(dir: string, depth: DepthMaps, scene: Scene, units = DEPTH_UNITS, source: { width: number; height: number } = depth): Promise<string[]> {
   const { width, height, frames } = depth;
   await writeNpy(join(dir, 'depth.npy'), depth.data, [frames, height, width]);
   await mkdir(join(dir, 'depth'), { recursive: true });
   await mkdir(join(dir, 'depth-color'), { recursive: true });
   const plane = width * height;
+  const metric = units === METRIC_UNITS;
+  const scale = depthPngScale(maxValidDepth(depth.data), metric);
   // one colour scale for the whole clip
   const all = depthToRgba(depth.data, { width, height: height * frames });
+  const limits: [number, number] | null = Number.isFinite(all.min) && Number.isFinite(all.max) ? [all.min, all.max] : null;
+  const view = previewSize(source);
   let clipped = 0;
   const written = new Set<number>();
   const files: string[] = [];
+  let colourHeight = view.height;
   for (let i = 0; i < frames; i++) {
     const src = scene.sourceIndices[depth.frameIndices[i]!]!;
     if (written.has(src)) continue;
     written.add(src);
     const name = `${frameName(src)}.png`;
     files.push(name);
-    const r = await writeDepthPng(join(dir, 'depth', name), depth.data.subarray(i * plane, (i + 1) * plane), { width, height, scale: DEPTH_PNG_SCALE });
+    const map = depth.data.subarray(i * plane, (i + 1) * plane);
+    const r = await writeDepthPng(join(dir, 'depth', name), map, { width, height, scale });
     clipped += r.clipped;
-    await writeRgbPng(join(dir, 'depth-color', name), all.rgba.subarray(i * plane * 4, (i + 1) * plane * 4), { width, height, channels: 4 });
+    const colour = depthPreview(map, depth, view, limits, metric ? 'm' : 'relative');
+    colourHeight = colour.height;
+    await writeRgbPng(join(dir, 'depth-color', name), colour.rgba, { width: colour.width, height: colour.height, channels: 4 });
   }
   await writeJson(join(dir, 'depth.json'), {
     frames,
@@ -81,9 +90,10 @@ export async function writeDepthOutputs(dir: string, depth: DepthMaps, scene: Sc
     modelFrames: Array.from(depth.frameIndices),
     sourceFrames: Array.from(depth.frameIndices, (k) => scene.sourceIndices[k]!),
     units,
-    png: { scale: DEPTH_PNG_SCALE, meaning: 'stored = round(depth * scale); 0 = no value', files: 'depth/<source frame>.png, depth-color/<source frame>.png', clippedPixels: clipped },
+    png: { scale, meaning: `depth = stored / scale (stored = round(depth * scale)); 0 = no value; ${metric ? 'millimetres' : 'scale = 65535 / the largest depth of the clip, 3 significant digits'}`, files: 'depth/<source frame>.png, depth-color/<source frame>.png', clippedPixels: clipped },
     npy: 'float32 [frames, height, width]',
     colorLimits: { near: all.min, far: all.max },
+    color: { ...COLOR_KEY, limits: { near: all.min, far: all.max }, width: view.width, height: colourHeight, picture: { width: view.width, height: view.height } },
   });
   return ['depth.npy', 'depth/', 'depth-color/', 'depth.json'];
 }

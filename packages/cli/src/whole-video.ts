@@ -16,7 +16,8 @@ import { formatTum, type Intrinsics } from '@d4rt/geometry';
 import { processVideo, type FrameSource, type ProcessVideoOptions, type ScaleReference, type TrackPoints, type VideoWindowResult } from '@d4rt/core';
 import { createMp4Writer, createNpyWriter, writeDepthPng, writeRgbPng, type D4rtModel, type Mp4StreamWriter, type NpyStreamWriter } from '@d4rt/runtime-node';
 import { depthToRgba, drawTracks, encodeCamerasJson, encodePly, encodePointCloudSequenceGlb, encodeTracksJson, rgbToRgba } from '@d4rt/viz';
-import { DEPTH_PNG_SCALE, DEPTH_UNITS, METRIC_UNITS, frameName, frameTimes, watchableFps } from './outputs.js';
+import { COLOR_KEY, depthPngScale, depthPreview, maxValidDepth, previewSize } from './depth-preview.js';
+import { DEPTH_UNITS, METRIC_UNITS, frameName, frameTimes, watchableFps } from './outputs.js';
 import type { progressBar } from './progress-bar.js';
 
 /** Most processed frames for which `track --dense` also writes the animated `dense.glb` (it holds every frame). */
@@ -95,22 +96,29 @@ export async function writeWholeVideo(dir: string, job: WholeVideoJob): Promise<
     await mkdir(join(dir, 'depth'), { recursive: true });
     await mkdir(join(dir, 'depth-color'), { recursive: true });
     let limits: [number, number] | null = null;
+    let scale = 0;
     let clipped = 0;
     const plane = width * height;
+    const metric = job.scaleFrom !== undefined;
+    const view = previewSize(source);
+    let colourHeight = view.height;
     for await (const r of run) {
       const d = r.depth!;
       await npy.write(d.data);
-      // one colour scale for the video: the robust limits of the first window
-      limits ??= (() => {
+      if (scale === 0) {
+        // one colour scale and one PNG scale for the video, from the first window: robust colour
+        // limits, and PNGs storing up to twice its largest depth (later windows may reach further)
         const first = depthToRgba(d.data, { width, height: height * d.frames });
-        return [first.min, first.max];
-      })();
+        limits = Number.isFinite(first.min) && Number.isFinite(first.max) && first.max > first.min ? [first.min, first.max] : null;
+        scale = depthPngScale(2 * maxValidDepth(d.data), metric);
+      }
       for (let t = 0; t < d.frames; t++) {
         const name = `${frameName(r.frames[t]!)}.png`;
         const map = d.data.subarray(t * plane, (t + 1) * plane);
-        clipped += (await writeDepthPng(join(dir, 'depth', name), map, { width, height, scale: DEPTH_PNG_SCALE })).clipped;
-        const colour = Number.isFinite(limits[0]) && Number.isFinite(limits[1]) && limits[1] > limits[0] ? depthToRgba(map, { width, height, limits }) : depthToRgba(map, { width, height });
-        await writeRgbPng(join(dir, 'depth-color', name), colour.rgba, { width, height, channels: 4 });
+        clipped += (await writeDepthPng(join(dir, 'depth', name), map, { width, height, scale })).clipped;
+        const colour = depthPreview(map, { width, height }, view, limits, metric ? 'm' : 'relative');
+        colourHeight = colour.height;
+        await writeRgbPng(join(dir, 'depth-color', name), colour.rgba, { width: colour.width, height: colour.height, channels: 4 });
       }
     }
     await npy.close();
@@ -119,9 +127,10 @@ export async function writeWholeVideo(dir: string, job: WholeVideoJob): Promise<
       width,
       height,
       units,
-      png: { scale: DEPTH_PNG_SCALE, meaning: 'stored = round(depth * scale); 0 = no value', files: 'depth/<source frame>.png, depth-color/<source frame>.png', clippedPixels: clipped },
+      png: { scale, meaning: `depth = stored / scale (stored = round(depth * scale)); 0 = no value; ${metric ? 'millimetres' : 'scale = 65535 / twice the largest depth of the first window, 3 significant digits'}`, files: 'depth/<source frame>.png, depth-color/<source frame>.png', clippedPixels: clipped },
       npy: 'float32 [frames, height, width], one map per processed frame in order',
       colorLimits: { near: limits?.[0] ?? null, far: limits?.[1] ?? null, from: 'the first window' },
+      color: { ...COLOR_KEY, limits: { near: limits?.[0] ?? null, far: limits?.[1] ?? null, from: 'the first window' }, width: view.width, height: colourHeight, picture: { width: view.width, height: view.height } },
     }, null, 2)}\n`);
     lines.push(`depth: ${N} maps of ${width}x${height} (${windowInfo.count} windows)`);
   }

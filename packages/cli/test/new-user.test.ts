@@ -121,3 +121,28 @@ describe('a folder of images', () => {
     expect(r.stderr).toMatch(/InvalidVideoError: the folder ".*frames-none" holds no image to read as frames \(it holds "rgb\.txt"\); the supported formats are/);
   });
 });
+
+describe('depth outputs a person can read', () => {
+  it('16-bit PNGs use the 16-bit range (recoverable with png.scale), colour images at the source size with a legend, depth.json says which end is near', () => {
+    const r = d4rt(['depth', DEMO_MP4, '-o', 'out-depth', '-q']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = join(dir, 'out-depth');
+    const meta = JSON.parse(readFileSync(join(out, 'depth.json'), 'utf8'));
+    expect(meta.color).toMatchObject({ colormap: 'turbo', near: expect.stringMatching(/^red/), far: expect.stringMatching(/^dark blue/), legend: expect.stringMatching(/near on the left/) });
+    // decode the PNGs with ffmpeg (the CLI's tests do not depend on sharp)
+    const raw = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', join(out, 'depth', '000000.png'), '-f', 'rawvideo', '-pix_fmt', 'gray16le', 'pipe:1']).stdout;
+    const stored = new Uint16Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+    const plane = meta.width * meta.height;
+    expect(stored.length).toBe(plane);
+    expect(Math.max(...stored)).toBeGreaterThan(30000);
+    const npy = readFileSync(join(out, 'depth.npy'));
+    const depth = new Float32Array(npy.buffer.slice(npy.byteOffset + npy.length - meta.frames * plane * 4, npy.byteOffset + npy.length)).subarray(0, plane);
+    for (let i = 0; i < plane; i += 7) expect(Math.abs(stored[i]! / meta.png.scale - depth[i]!)).toBeLessThanOrEqual(0.5 / meta.png.scale + 1e-6);
+    const probe = spawnSync('ffmpeg', ['-hide_banner', '-i', join(out, 'depth-color', '000000.png')], { encoding: 'utf8' }).stderr;
+    const [, w, h] = /Video: png.*?, (\d+)x(\d+)/.exec(probe)!;
+    expect(Number(w)).toBe(192); // the demo clip is 192 x 128
+    expect(Number(h)).toBeGreaterThan(128);
+    expect(meta.color.height).toBe(Number(h));
+    expect(meta.color.picture).toEqual({ width: 192, height: 128 });
+  });
+});
