@@ -104,7 +104,6 @@ def attention_stats(model, mem, it, cfg) -> list:
         rec.close()
     gh, gw = cfg.H // cfg.patch, cfg.W // cfg.patch
     per = gh * gw
-    n_tok = mem.shape[1] - 1
     times = it['times'].numpy()
     nd, n = it['n_depth'], it['n_track']
     # target (u, v) of every query: depth queries = their own point; track queries = gt uv
@@ -114,6 +113,9 @@ def attention_stats(model, mem, it, cfg) -> list:
     s_t, i_t, j_t = _token_index(cfg, times[:, 1], tgt_uv)
     out = []
     for w in rec.weights:
+        # the tokens the attention reads (the memory may hold more rows, e.g. correlation features)
+        n_read = w.shape[-1]
+        n_tok = n_read - 1
         w = w[0].mean(0).numpy()[:, 1:]          # heads averaged, aspect token dropped -> [Q, n_tok]
         ent = []
         for head_w in rec.weights[len(out)][0].numpy():   # entropy per head, then averaged
@@ -134,7 +136,7 @@ def attention_stats(model, mem, it, cfg) -> list:
                 nb += np.where(ok, w[q_idx, idx], 0)
                 cnt += ok
         out.append({
-            'entropyEffTokens': float(math.exp(ent)), 'uniformTokens': int(mem.shape[1]),
+            'entropyEffTokens': float(math.exp(ent)), 'uniformTokens': int(n_read),
             'ownSliceXChance': float(own[keep].mean() / (per / n_tok)),
             'nbhd3x3XChance': float((nb[keep] / (cnt[keep] / n_tok)).mean()),
             'targetXChance': float(tgt[keep].mean() / (1 / n_tok)),
