@@ -4,7 +4,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assertVideoFrames } from '@d4rt/core';
 import { poseFromRowMajor, relativePose } from '@d4rt/geometry';
-import { readClip, readDataset, readOpen3dRgbd, readPi3Room, type GroundTruthSequence } from './datasets.js';
+import { DATASET_LAYOUTS, DATASET_LAYOUT_FILES, readClip, readDataset, readOpen3dRgbd, readPi3Room, type CompleteGroundTruthSequence } from './datasets.js';
 import { DATA, FIXTURES, dataMissing, expectInvalidVideo, tempDir } from '../test/io-helpers.js';
 
 const tmp = await tempDir('d4rt-datasets-');
@@ -20,7 +20,7 @@ function expectClose(a: ArrayLike<number>, b: ArrayLike<number>, eps = 1e-5): vo
   for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThanOrEqual(eps);
 }
 
-function checkShapes(seq: GroundTruthSequence, frames: number, width: number, height: number): void {
+function checkShapes(seq: CompleteGroundTruthSequence, frames: number, width: number, height: number): void {
   assertVideoFrames('test', seq.video);
   expect(seq.video).toMatchObject({ frames, width, height });
   expect(seq.depth.length).toBe(frames * width * height);
@@ -58,7 +58,7 @@ describe('readClip', () => {
       const N = json.tracks.count;
       const tr = seq.tracks!;
       expect(tr.count).toBe(N);
-      expect([tr.query.length, tr.uv.length, tr.xyzCamera.length, tr.xyzCam0.length, tr.visible.length, tr.object?.length]).toEqual([N * 3, T * N * 2, T * N * 3, T * N * 3, T * N, N]);
+      expect([tr.query.length, tr.uv.length, tr.xyzCamera.length, tr.xyzCam0!.length, tr.visible.length, tr.object?.length]).toEqual([N * 3, T * N * 2, T * N * 3, T * N * 3, T * N, N]);
       // At its query frame every track is visible at its query (u, v).
       for (let n = 0; n < N; n += 17) {
         const t = tr.query[n * 3 + 2]!;
@@ -69,8 +69,8 @@ describe('readClip', () => {
   }
 
   it('readDataset detects a clip; world: camera0 changes nothing for a clip', async () => {
-    const a = await readDataset(path.join(FIXTURES, 'heldout-1'));
-    const b = await readDataset(path.join(FIXTURES, 'heldout-1'), { world: 'camera0' });
+    const a = (await readDataset(path.join(FIXTURES, 'heldout-1'))) as CompleteGroundTruthSequence;
+    const b = (await readDataset(path.join(FIXTURES, 'heldout-1'), { world: 'camera0' })) as CompleteGroundTruthSequence;
     expect(a.layout).toBe('d4rt-clip');
     for (let i = 0; i < 16; i++) expectClose(b.cameraToWorld[i]!, a.cameraToWorld[i]!, 1e-5);
   });
@@ -91,13 +91,15 @@ describe('readClip', () => {
 });
 
 describe('readDataset', () => {
-  it('not-found for a missing folder, or one that holds none of the three layouts (listed)', async () => {
+  it('not-found for a missing folder, or one that holds none of the layouts (each listed)', async () => {
     const dir = path.join(tmp, 'detect');
-    await expectInvalidVideo(readDataset(path.join(dir, 'missing')), 'not-found', /^readDataset: folder ".*missing" does not exist/);
+    await expectInvalidVideo(readDataset(path.join(dir, 'missing')), 'not-found', /^detectDatasetLayout: folder ".*missing" does not exist/);
     const empty = path.join(dir, 'empty');
     await mkdir(empty, { recursive: true });
     await writeFile(path.join(empty, 'readme.txt'), 'hi');
-    await expectInvalidVideo(readDataset(empty), 'not-found', /holds no ground-truth sequence: expected `clip\.json`.*`cameras\.json` \+ `rgb\/`.*`rgbd\.match` \+ `trajectory\.log`.*; it holds "readme\.txt"$/);
+    const e = await expectInvalidVideo(readDataset(empty), 'not-found', /^readDataset: ".*empty" holds no ground-truth sequence in a supported layout; the layouts are: .*\. It holds "readme\.txt"$/);
+    for (const layout of DATASET_LAYOUTS) expect(e.message).toContain(`${layout}: ${DATASET_LAYOUT_FILES[layout]}`);
+    for (const words of ['`clip.json`', '`cameras.json` + `rgb/`', '`rgbd.match` + `trajectory.log`', '`groundtruth.txt`', '`depth/*.dpt` + `camdata_left/*.cam`', '`.npz`', '`poses.txt`']) expect(e.message).toContain(words);
     await expect(readDataset(empty, { world: 'cam0' as 'camera0' })).rejects.toThrow(new RangeError("readDataset: options.world (\"cam0\") must be 'source' or 'camera0'"));
     await expect(readDataset(3 as unknown as string)).rejects.toThrow(TypeError);
   });
@@ -105,9 +107,9 @@ describe('readDataset', () => {
 
 const pi3Missing = dataMissing('pi3-room');
 describe('readPi3Room (../shared/data/pi3-room)', () => {
-  let seq: GroundTruthSequence;
+  let seq: CompleteGroundTruthSequence;
   beforeAll(async () => {
-    if (!pi3Missing) seq = await readDataset(path.join(DATA, 'pi3-room'));
+    if (!pi3Missing) seq = (await readDataset(path.join(DATA, 'pi3-room'))) as CompleteGroundTruthSequence;
   });
 
   it.skipIf(pi3Missing !== undefined)(`reads 8 frames of 434x350 with metric depth, intrinsics and poses ${pi3Missing ?? ''}`, async () => {
@@ -134,7 +136,7 @@ const o3dMissing = dataMissing('open3d-rgbd');
 describe('readOpen3dRgbd (../shared/data/open3d-rgbd)', () => {
   it.skipIf(o3dMissing !== undefined)(`reads 5 frames of 640x480, depth in metres, fixed intrinsics, trajectory poses ${o3dMissing ?? ''}`, async () => {
     const folder = path.join(DATA, 'open3d-rgbd');
-    const seq = await readDataset(folder);
+    const seq = (await readDataset(folder)) as CompleteGroundTruthSequence;
     expect(seq).toMatchObject({ name: 'open3d-rgbd', layout: 'open3d-rgbd' });
     checkShapes(seq, 5, 640, 480);
     expect(seq.intrinsics.every((k) => k.fx === 525 && k.fy === 525 && k.cx === 319.5 && k.cy === 239.5)).toBe(true);

@@ -1,27 +1,55 @@
 /**
- * Readers for sequences with ground truth (frames + depth + cameras, and tracks for fixture clips),
- * for evaluation and tests. Three layouts:
+ * Readers for sequences with ground truth (frames, and depth, cameras or tracks as the layout has
+ * them), for evaluation and tests. Seven layouts, each with its reader; {@link readDataset} picks
+ * one by the files a folder holds ({@link detectDatasetLayout}):
  *
- * - `d4rt-clip/1` fixture folders (`clip.json` + raw arrays; see `training/CLIP_FORMAT.md`);
- * - the `pi3-room` layout (`cameras.json`, `rgb/{i}.png`, `depth/{i}.f32`);
- * - the Open3D RGB-D layout (`rgbd.match`, 16-bit millimetre depth PNGs, `trajectory.log`).
+ * | layout | what identifies it | ground truth |
+ * |---|---|---|
+ * | `d4rt-clip` | `clip.json` (a `d4rt-clip/1` fixture; `training/CLIP_FORMAT.md`) | depth, intrinsics, poses, tracks |
+ * | `pi3-room` | `cameras.json` + `rgb/` (`depth/{i}.f32`) | depth, intrinsics, poses |
+ * | `open3d-rgbd` | `rgbd.match` (+ `trajectory.log`, 16-bit millimetre depth PNGs) | depth, intrinsics (fixed), poses |
+ * | `tum-rgbd` | `groundtruth.txt` + `rgb.txt` or `rgb/` ({@link readTumRgbd}) | depth (when present), intrinsics, poses |
+ * | `sintel` | `depth/` + `camdata_left/` + `final/` or `clean/` ({@link readSintel}) | depth, intrinsics, poses |
+ * | `tapvid3d` | a `.npz` file ({@link readTapVid3d}) | 3D tracks, intrinsics (poses when the file has them) |
+ * | `image-poses` | images + `poses.txt`, `trajectory.tum` or `poses.json` ({@link readImagePoses}) | poses (depth with `depth/`) |
  *
- * Poses are camera-to-world, OpenCV axes, column-major `Float32Array(16)` (gl-matrix `mat4`).
+ * Poses are camera-to-world, OpenCV axes (x right, y down, z forward), column-major
+ * `Float32Array(16)` (gl-matrix `mat4`). What a layout does not provide is absent from the
+ * sequence (`depth`, `intrinsics`, `cameraToWorld`, `tracks` are then `undefined`), and how
+ * something was chosen (default intrinsics, dropped frames) is said in `notes`.
  *
  * @module
  */
-import { readFile, readdir, stat } from 'node:fs/promises';
-import { endianness } from 'node:os';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
 import { InvalidVideoError, describeValue, type VideoFrames } from '@d4rt/core';
-import { intrinsicsFromMatrix, poseFromRowMajor, relativePose, type Intrinsics } from '@d4rt/geometry';
+import { intrinsicsFromMatrix, type Intrinsics } from '@d4rt/geometry';
+import { assertFolder, checkOptions, exists, isFolder, listFolder, positiveInt, readBytes, readDepthPng16, readFloats, readJson, readPoses, readText, rebase } from './dataset-files.js';
 import { readFrames } from './read-frames.js';
+import { readImagePoses, IMAGE_POSES_FILES } from './dataset-image-poses.js';
+import { readSintel } from './dataset-sintel.js';
+import { readTapVid3d } from './dataset-tapvid3d.js';
+import { readTumRgbd } from './dataset-tum.js';
+import { poseFromRowMajor } from '@d4rt/geometry';
 
-/** Which layout a folder holds. */
-export type DatasetLayout = 'd4rt-clip' | 'pi3-room' | 'open3d-rgbd';
+/** Which layout a sequence was read from (see the module notes). */
+export type DatasetLayout = 'd4rt-clip' | 'pi3-room' | 'open3d-rgbd' | 'tum-rgbd' | 'sintel' | 'tapvid3d' | 'image-poses';
 
-/** Ground-truth tracks of a fixture clip; all arrays frame-major (`[t, n, ...]`). */
+/** The layouts in the order {@link detectDatasetLayout} tries them. */
+export const DATASET_LAYOUTS: readonly DatasetLayout[] = Object.freeze(['tapvid3d', 'd4rt-clip', 'pi3-room', 'open3d-rgbd', 'tum-rgbd', 'sintel', 'image-poses'] as const);
+
+/** What identifies each layout, for messages and help texts (`d4rt eval --help`). */
+export const DATASET_LAYOUT_FILES: Readonly<Record<DatasetLayout, string>> = Object.freeze({
+  'd4rt-clip': '`clip.json` (a d4rt-clip/1 fixture)',
+  'pi3-room': '`cameras.json` + `rgb/` + `depth/` (pi3-room)',
+  'open3d-rgbd': '`rgbd.match` + `trajectory.log` (Open3D RGB-D)',
+  'tum-rgbd': '`groundtruth.txt` + `rgb.txt` (+ `depth.txt`) or `rgb/` (TUM RGB-D)',
+  sintel: '`final/` or `clean/` + `depth/*.dpt` + `camdata_left/*.cam` (MPI Sintel)',
+  tapvid3d: 'a `.npz` file with `tracks_XYZ`, `visibility`, `fx_fy_cx_cy` (TAPVid-3D)',
+  'image-poses': `images (in the folder or \`images/\`) + ${IMAGE_POSES_FILES} (images and poses)`,
+});
+
+/** Ground-truth tracks; all arrays frame-major (`[t, n, ...]`). */
 export interface GroundTruthTracks {
   /** Number of tracks N. */
   count: number;
@@ -31,31 +59,49 @@ export interface GroundTruthTracks {
   uv: Float32Array;
   /** `T * N * 3`: the point of track n at frame t, in camera t. */
   xyzCamera: Float32Array;
-  /** `T * N * 3`: the point of track n at frame t, in camera 0. */
-  xyzCam0: Float32Array;
+  /** `T * N * 3`: the point of track n at frame t, in camera 0 (absent when the cameras are unknown). */
+  xyzCam0?: Float32Array;
   /** `T * N`: 1 when track n is visible in frame t, else 0. */
   visible: Uint8Array;
   /** `N`: object id of the surface each track starts on (0 = static background), when the clip has it. */
   object?: Uint8Array;
+  /**
+   * The intrinsics the TAPVid-3D pixel thresholds are computed with, when the benchmark fixes them
+   * (TAPVid-3D: the video's intrinsics scaled to a 256-pixel short side, as tapnet's
+   * `evaluate_model.py`); else the first frame's.
+   */
+  metricIntrinsics?: Intrinsics;
 }
 
 /** A sequence with ground truth. */
 export interface GroundTruthSequence {
-  /** The folder's name. */
+  /** The folder's name (the file's name without `.npz` for TAPVid-3D). */
   name: string;
   /** The layout it was read from. */
   layout: DatasetLayout;
   /** The frames (8-bit RGB). */
   video: VideoFrames;
-  /** `frames * height * width` depths (camera z, metres for all three layouts); 0 = no value. */
-  depth: Float32Array;
-  /** Per-frame intrinsics in pixels. */
-  intrinsics: Intrinsics[];
-  /** Per-frame camera-to-world pose, column-major `Float32Array(16)`; see {@link ReadDatasetOptions.world}. */
-  cameraToWorld: Float32Array[];
-  /** Ground-truth tracks (fixture clips only). */
+  /**
+   * `frames * height * width` depths (camera z; metres, except Sintel's scene units); 0 = no value.
+   * Absent when the layout has no depth (TAPVid-3D; image-poses without `depth/`; TUM's folder
+   * form without `depth/`).
+   */
+  depth?: Float32Array;
+  /** Per-frame intrinsics in pixels; absent when unknown (image-poses without `options.intrinsics`). */
+  intrinsics?: Intrinsics[];
+  /**
+   * Per-frame camera-to-world pose, column-major `Float32Array(16)`; see
+   * {@link ReadDatasetOptions.world}. Absent when unknown (TAPVid-3D files without `extrinsics_w2c`).
+   */
+  cameraToWorld?: Float32Array[];
+  /** Ground-truth tracks (fixture clips, TAPVid-3D). */
   tracks?: GroundTruthTracks;
+  /** What the reader chose or dropped that a user should know (default intrinsics, unmatched frames). */
+  notes?: string[];
 }
+
+/** A sequence with depth, intrinsics and poses: what `readClip`, `readPi3Room`, `readOpen3dRgbd` and `readSintel` return. */
+export type CompleteGroundTruthSequence = GroundTruthSequence & Required<Pick<GroundTruthSequence, 'depth' | 'intrinsics' | 'cameraToWorld'>>;
 
 /** Options of the dataset readers. */
 export interface ReadDatasetOptions {
@@ -65,36 +111,69 @@ export interface ReadDatasetOptions {
    * the identity), the SDK's convention. Fixture clips are stored with world = camera 0 already.
    */
   world?: 'source' | 'camera0';
+  /**
+   * Intrinsics in pixels for every frame, replacing what the layout has or guesses (TUM RGB-D's
+   * published values, image-poses' none). Checked like `validateIntrinsics`.
+   */
+  intrinsics?: Intrinsics;
 }
 
-const LAYOUTS =
-  '`clip.json` (a d4rt-clip/1 fixture), `cameras.json` + `rgb/` + `depth/` (the pi3-room layout), or `rgbd.match` + `trajectory.log` (the Open3D RGB-D layout)';
+/**
+ * The layout of a sequence folder (or `.npz` file), from the files it holds, without reading them:
+ * a `.npz` file is `tapvid3d`; a folder is tried in the order of {@link DATASET_LAYOUTS} with what
+ * {@link DATASET_LAYOUT_FILES} lists. Cheap: callers can check every input before loading a model.
+ *
+ * @param folder - the sequence folder, or a TAPVid-3D `.npz` file
+ * @returns the layout
+ * @throws TypeError / RangeError for a non-string or empty path; {@link InvalidVideoError}
+ *   `'not-found'` when the path is missing, or is a folder that holds none of the layouts (the
+ *   message lists them and what the folder holds)
+ */
+export async function detectDatasetLayout(folder: string): Promise<DatasetLayout> {
+  const fn = 'detectDatasetLayout';
+  if (typeof folder !== 'string') throw new TypeError(`${fn}: folder (${describeValue(folder)}) must be a string (a folder path)`);
+  if (folder === '') throw new RangeError(`${fn}: folder ("") must be a non-empty folder path`);
+  const s = await stat(folder).catch(() => undefined);
+  if (s?.isFile() && folder.toLowerCase().endsWith('.npz')) return 'tapvid3d';
+  const dir = await assertFolder(fn, folder);
+  const has = (name: string): Promise<boolean> => exists(path.join(dir, name));
+  if (await has('clip.json')) return 'd4rt-clip';
+  if ((await has('cameras.json')) && (await has('rgb'))) return 'pi3-room';
+  if (await has('rgbd.match')) return 'open3d-rgbd';
+  if ((await has('groundtruth.txt')) && ((await has('rgb.txt')) || (await isFolder(path.join(dir, 'rgb'))))) return 'tum-rgbd';
+  if ((await isFolder(path.join(dir, 'depth'))) && (await isFolder(path.join(dir, 'camdata_left'))) && ((await isFolder(path.join(dir, 'final'))) || (await isFolder(path.join(dir, 'clean'))))) return 'sintel';
+  if ((await has('poses.txt')) || (await has('trajectory.tum')) || (await has('poses.json'))) return 'image-poses';
+  const entries = await listFolder(dir);
+  const shown = entries.slice(0, 8).map((e) => JSON.stringify(e)).join(', ') + (entries.length > 8 ? `, ... (${entries.length} entries)` : '');
+  throw new InvalidVideoError(
+    'not-found',
+    `readDataset: ${JSON.stringify(folder)} holds no ground-truth sequence in a supported layout; the layouts are: ${DATASET_LAYOUTS.map((l) => `${l}: ${DATASET_LAYOUT_FILES[l]}`).join('; ')}. It holds ${entries.length === 0 ? 'nothing' : shown}`,
+  );
+}
 
 /**
- * Reads a ground-truth folder of any of the three layouts, chosen by the files it holds:
- * `clip.json` -> {@link readClip}, `cameras.json` with `rgb/` -> {@link readPi3Room},
- * `rgbd.match` -> {@link readOpen3dRgbd}.
+ * Reads a ground-truth sequence of any supported layout, chosen by {@link detectDatasetLayout}.
  *
- * @param folder - the sequence folder
- * @param options - `{ world }`
+ * @param folder - the sequence folder, or a TAPVid-3D `.npz` file
+ * @param options - `{ world, intrinsics }`
  * @returns a new {@link GroundTruthSequence} (all arrays are fresh copies)
- * @throws TypeError for bad arguments; {@link InvalidVideoError} `'not-found'` when the folder is
- *   missing or holds none of the three layouts (the message lists them), and the errors of the
- *   reader it picks
+ * @throws TypeError / RangeError for bad arguments; {@link InvalidVideoError} `'not-found'` when
+ *   the path is missing or holds none of the layouts (the message lists them), and the errors of
+ *   the reader it picks
  */
 export async function readDataset(folder: string, options: ReadDatasetOptions = {}): Promise<GroundTruthSequence> {
   const fn = 'readDataset';
-  const dir = await assertFolder(fn, folder);
   checkOptions(fn, options);
-  const has = async (name: string): Promise<boolean> => (await stat(path.join(dir, name)).catch(() => undefined)) !== undefined;
-  if (await has('clip.json')) return readClip(folder, options);
-  if ((await has('cameras.json')) && (await has('rgb'))) return readPi3Room(folder, options);
-  if (await has('rgbd.match')) return readOpen3dRgbd(folder, options);
-  const entries = (await readdir(dir).catch(() => [] as string[])).slice(0, 8);
-  throw new InvalidVideoError(
-    'not-found',
-    `${fn}: ${JSON.stringify(folder)} holds no ground-truth sequence: expected ${LAYOUTS}; it holds ${entries.length === 0 ? 'nothing' : entries.map((e) => JSON.stringify(e)).join(', ')}`,
-  );
+  const layout = await detectDatasetLayout(folder);
+  switch (layout) {
+    case 'd4rt-clip': return readClip(folder, options);
+    case 'pi3-room': return readPi3Room(folder, options);
+    case 'open3d-rgbd': return readOpen3dRgbd(folder, options);
+    case 'tum-rgbd': return readTumRgbd(folder, options);
+    case 'sintel': return readSintel(folder, options);
+    case 'tapvid3d': return readTapVid3d(folder, options);
+    case 'image-poses': return readImagePoses(folder, options);
+  }
 }
 
 interface ClipJson {
@@ -120,7 +199,7 @@ interface ClipJson {
  * @throws TypeError for bad arguments; {@link InvalidVideoError} `'not-found'` (missing folder or
  *   file), `'bad-frames'` (unsupported format, malformed `clip.json`, arrays of the wrong size)
  */
-export async function readClip(folder: string, options: ReadDatasetOptions = {}): Promise<GroundTruthSequence> {
+export async function readClip(folder: string, options: ReadDatasetOptions = {}): Promise<CompleteGroundTruthSequence> {
   const fn = 'readClip';
   const dir = await assertFolder(fn, folder);
   checkOptions(fn, options);
@@ -150,7 +229,7 @@ export async function readClip(folder: string, options: ReadDatasetOptions = {})
   const video: VideoFrames = { data: frames, frames: T, width: W, height: H };
   if (typeof json.fps === 'number' && json.fps > 0) video.fps = json.fps;
 
-  const sequence: GroundTruthSequence = { name: path.basename(dir), layout: 'd4rt-clip', video, depth, intrinsics, cameraToWorld: rebase(cameraToWorld, options) };
+  const sequence: CompleteGroundTruthSequence = { name: path.basename(dir), layout: 'd4rt-clip', video, depth, intrinsics, cameraToWorld: rebase(cameraToWorld, options) };
   if (json.tracks !== undefined && files['tracksQuery'] !== undefined) {
     const N = positiveInt(json.tracks.count, () => bad(`tracks.count (${describeValue(json.tracks?.count)}) must be an integer >= 1`));
     const tracks: GroundTruthTracks = {
@@ -179,7 +258,7 @@ export async function readClip(folder: string, options: ReadDatasetOptions = {})
  *   file), `'bad-frames'` (malformed `cameras.json`, images or depth of the wrong size), and the
  *   errors of {@link readFrames} for the images
  */
-export async function readPi3Room(folder: string, options: ReadDatasetOptions = {}): Promise<GroundTruthSequence> {
+export async function readPi3Room(folder: string, options: ReadDatasetOptions = {}): Promise<CompleteGroundTruthSequence> {
   const fn = 'readPi3Room';
   const dir = await assertFolder(fn, folder);
   checkOptions(fn, options);
@@ -229,7 +308,7 @@ export const OPEN3D_INTRINSICS: Readonly<Intrinsics> = Object.freeze({ fx: 525, 
  *   images that are not 640 x 480, depth that is not 16-bit greyscale), and the errors of
  *   {@link readFrames} for the colour images
  */
-export async function readOpen3dRgbd(folder: string, options: ReadDatasetOptions = {}): Promise<GroundTruthSequence> {
+export async function readOpen3dRgbd(folder: string, options: ReadDatasetOptions = {}): Promise<CompleteGroundTruthSequence> {
   const fn = 'readOpen3dRgbd';
   const dir = await assertFolder(fn, folder);
   checkOptions(fn, options);
@@ -265,115 +344,7 @@ export async function readOpen3dRgbd(folder: string, options: ReadDatasetOptions
   }
   const { width: W, height: H } = video;
   const depth = new Float32Array(T * H * W);
-  for (let i = 0; i < T; i++) {
-    const file = pairs[i]!.depth;
-    let raw: { data: Buffer; info: sharp.OutputInfo };
-    try {
-      const meta = await sharp(file).metadata();
-      if (meta.depth !== 'ushort' || (meta.channels ?? 0) !== 1) {
-        throw new InvalidVideoError('bad-frames', `${fn}: ${file} must be a 16-bit greyscale PNG (it is ${meta.channels}-channel ${meta.depth})`);
-      }
-      raw = await sharp(file).toColourspace('grey16').raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true });
-    } catch (error) {
-      if (error instanceof InvalidVideoError) throw error;
-      const missing = (error as Error).message.includes('missing') || (await stat(file).catch(() => undefined)) === undefined;
-      throw new InvalidVideoError(missing ? 'not-found' : 'bad-frames', `${fn}: ${file} could not be read as a depth PNG (${(error as Error).message})`, { cause: error });
-    }
-    if (raw.info.width !== W || raw.info.height !== H || raw.info.channels !== 1) {
-      throw new InvalidVideoError('bad-frames', `${fn}: ${file} is ${raw.info.width}x${raw.info.height} (${raw.info.channels} channels), expected ${W}x${H} greyscale`);
-    }
-    const mm = new Uint16Array(raw.data.buffer, raw.data.byteOffset, W * H);
-    const out = depth.subarray(i * W * H, (i + 1) * W * H);
-    for (let p = 0; p < mm.length; p++) out[p] = mm[p]! / 1000;
-  }
+  for (let i = 0; i < T; i++) await readDepthPng16(fn, pairs[i]!.depth, W, H, 1000, depth.subarray(i * W * H, (i + 1) * W * H));
   const intrinsics = pairs.map(() => ({ ...OPEN3D_INTRINSICS }));
   return { name: path.basename(dir), layout: 'open3d-rgbd', video, depth, intrinsics, cameraToWorld: rebase(cameraToWorld, options) };
-}
-
-// ---------------------------------------------------------------------------------------------
-
-async function assertFolder(fn: string, folder: unknown): Promise<string> {
-  if (typeof folder !== 'string') throw new TypeError(`${fn}: folder (${describeValue(folder)}) must be a string (a folder path)`);
-  if (folder === '') throw new RangeError(`${fn}: folder ("") must be a non-empty folder path`);
-  const dir = path.resolve(folder);
-  const s = await stat(dir).catch(() => undefined);
-  if (!s) throw new InvalidVideoError('not-found', `${fn}: folder ${JSON.stringify(folder)} does not exist (resolved to ${dir})`);
-  if (!s.isDirectory()) throw new InvalidVideoError('not-found', `${fn}: folder ${JSON.stringify(folder)} is not a folder (resolved to ${dir})`);
-  return dir;
-}
-
-function checkOptions(fn: string, options: unknown): void {
-  if (typeof options !== 'object' || options === null) throw new TypeError(`${fn}: options (${describeValue(options)}) must be an object { world? }`);
-  const { world } = options as ReadDatasetOptions;
-  if (world !== undefined && world !== 'source' && world !== 'camera0') {
-    throw new RangeError(`${fn}: options.world (${describeValue(world)}) must be 'source' or 'camera0'`);
-  }
-}
-
-function positiveInt(value: unknown, error: () => Error): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw error();
-  return value;
-}
-
-async function readBuffer(fn: string, file: string): Promise<Buffer> {
-  try {
-    return await readFile(file);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? (error as Error).message})`;
-    throw new InvalidVideoError('not-found', `${fn}: ${file} ${why}`, { cause: error });
-  }
-}
-
-async function readText(fn: string, file: string): Promise<string> {
-  return (await readBuffer(fn, file)).toString('utf8');
-}
-
-async function readJson(fn: string, file: string): Promise<unknown> {
-  const text = await readText(fn, file);
-  try {
-    const value: unknown = JSON.parse(text);
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object');
-    return value;
-  } catch (error) {
-    throw new InvalidVideoError('bad-frames', `${fn}: ${file} is not a JSON object (${(error as Error).message})`, { cause: error });
-  }
-}
-
-async function readBytes(fn: string, file: string, length: number, what: string): Promise<Uint8Array> {
-  const buf = await readBuffer(fn, file);
-  if (buf.length !== length) throw new InvalidVideoError('bad-frames', `${fn}: ${file} holds ${buf.length} bytes, expected ${what} = ${length}`);
-  return new Uint8Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-}
-
-/** Little-endian float32 file -> a fresh Float32Array of `length` values. */
-async function readFloats(fn: string, file: string, length: number, what: string): Promise<Float32Array> {
-  const buf = await readBuffer(fn, file);
-  if (buf.length !== length * 4) {
-    throw new InvalidVideoError('bad-frames', `${fn}: ${file} holds ${buf.length} bytes, expected ${what} = ${length} float32 values (${length * 4} bytes)`);
-  }
-  const copy = new Uint8Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-  if (endianness() === 'BE') Buffer.from(copy.buffer).swap32();
-  return new Float32Array(copy.buffer);
-}
-
-function readPoses(fn: string, file: string, poses: unknown, T: number): Float32Array[] {
-  if (!Array.isArray(poses) || poses.length !== T) {
-    throw new InvalidVideoError('bad-frames', `${fn}: ${file}: cameraToWorld must hold ${T} row-major 4x4 matrices (it holds ${describeValue(poses)})`);
-  }
-  return poses.map((m: unknown, i) => {
-    try {
-      return poseFromRowMajor(new Float32Array(16), m as number[]) as Float32Array;
-    } catch (error) {
-      throw new InvalidVideoError('bad-frames', `${fn}: ${file}: cameraToWorld[${i}] is not a 4x4 matrix (${(error as Error).message})`);
-    }
-  });
-}
-
-/** With `world: 'camera0'`, `inverse(pose0) * pose` for every pose (frame 0 becomes the identity). */
-function rebase(poses: Float32Array[], options: ReadDatasetOptions): Float32Array[] {
-  if (options.world !== 'camera0') return poses;
-  const out = poses.map((p) => relativePose(new Float32Array(16), poses[0]!, p) as Float32Array);
-  out[0]!.set([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
-  return out;
 }

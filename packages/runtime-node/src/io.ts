@@ -34,5 +34,9 @@ export type {
   WriteMp4Result,
   WriteRgbPngOptions,
 } from './write-output.js';
-export { OPEN3D_INTRINSICS, readClip, readDataset, readOpen3dRgbd, readPi3Room } from './datasets.js';
-export type { DatasetLayout, GroundTruthSequence, GroundTruthTracks, ReadDatasetOptions } from './datasets.js';
+export { DATASET_LAYOUTS, DATASET_LAYOUT_FILES, OPEN3D_INTRINSICS, detectDatasetLayout, readClip, readDataset, readOpen3dRgbd, readPi3Room } from './datasets.js';
+export type { CompleteGroundTruthSequence, DatasetLayout, GroundTruthSequence, GroundTruthTracks, ReadDatasetOptions } from './datasets.js';
+export { TUM_DEPTH_FACTOR, TUM_INTRINSICS, TUM_MAX_DIFFERENCE, associateTimestamps, readTumRgbd } from './dataset-tum.js';
+export { SINTEL_TAG, parseSintelCamera, parseSintelDepth, readSintel } from './dataset-sintel.js';
+export { TAPVID3D_METRIC_SHORT_SIDE, readTapVid3d } from './dataset-tapvid3d.js';
+export { readImagePoses } from './dataset-image-poses.js';
