@@ -8,7 +8,8 @@ import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { readDataset, readVideo, writeJson, writeOutputFolder, type Scene } from '@d4rt/runtime-node';
+import type { Intrinsics } from '@d4rt/geometry';
+import { DATASET_LAYOUTS, DATASET_LAYOUT_FILES, detectDatasetLayout, readDataset, readVideo, writeJson, writeOutputFolder, type Scene } from '@d4rt/runtime-node';
 import { BASELINE_KEYS, METRIC_KEYS, blankVideo, evaluateScene, evaluateSequence, formatTable, meanResult, type EvalBaselines, type EvalMetrics, type EvalOutputs, type EvalResult } from './evaluate.js';
 import type { CommandResult } from './commands.js';
 import { checkFigurePath, figureRow, writeFigure, type FigureRow } from './figure.js';
@@ -115,18 +116,34 @@ ${COMMON_HELP}
   }
 }
 
+/** The layouts `d4rt eval` reads, one line each, for its help. */
+const LAYOUT_HELP = DATASET_LAYOUTS.map((l) => `  ${l.padEnd(12)} ${DATASET_LAYOUT_FILES[l].replaceAll('`', '')}`).join('\n');
+
+/** `--intrinsics fx,fy,cx,cy` (pixels). */
+function intrinsicsOption(value: string | undefined): Intrinsics | undefined {
+  if (value === undefined) return undefined;
+  const v = value.split(',').map((x) => Number(x.trim()));
+  if (v.length !== 4 || !v.every(Number.isFinite) || !(v[0]! > 0 && v[1]! > 0)) {
+    throw new UsageError(`d4rt eval: --intrinsics (${JSON.stringify(value)}) must be fx,fy,cx,cy in pixels: four numbers, fx and fy > 0`);
+  }
+  return { fx: v[0]!, fy: v[1]!, cx: v[2]!, cy: v[3]! };
+}
+
 /** `d4rt eval`. */
 export async function runEval(argv: string[]): Promise<CommandResult> {
   const { out: _unused, ...common } = COMMON_OPTIONS;
-  const { values, positionals } = parse('eval', argv, { ...common, fixtures: { type: 'boolean', default: false }, json: { type: 'string' }, figure: { type: 'string' }, 'no-prior': { type: 'boolean', default: false } });
+  const { values, positionals } = parse('eval', argv, { ...common, fixtures: { type: 'boolean', default: false }, json: { type: 'string' }, figure: { type: 'string' }, 'no-prior': { type: 'boolean', default: false }, intrinsics: { type: 'string' } });
   if (values.help) {
     return {
-      stdout: `d4rt eval <folder...> [options]
+      stdout: `d4rt eval <folder | file.npz ...> [options]
 d4rt eval --fixtures [options]
 
 Evaluates the model on d4rt-clip/1 fixture clips (exact ground truth; the same protocol as
-training's evaluate.py --fixtures) or datasets with depth and poses (pi3-room, Open3D RGB-D
-layouts), beside trivial baselines on the same frames:
+training's evaluate.py --fixtures) or on datasets, beside trivial baselines on the same frames.
+Each input's layout is recognised by the files it holds (checked for every input before the
+model loads):
+${LAYOUT_HELP}
+A metric whose ground truth a layout lacks is "-" in the table and null in the JSON. Baselines:
   constant   depth 1                      ramp      depth exp(-0.716 v), v = row / (H - 1)
   prior      the model on a blank video (every RGB byte 128), every metric
   static     points that never move       identity  identity poses
@@ -143,6 +160,10 @@ names inside, and "inputDependence" (6 significant digits; null where a metric d
   --fixtures           evaluate the held-out clips bundled with @d4rt/models
   --json <file>        also write every result (and the means) as JSON
   --no-prior           skip the prior baseline (half the time; prior and inputDependence null)
+  --intrinsics <fx,fy,cx,cy>
+                       the camera's intrinsics in pixels, for the layouts without their own
+                       (tum-rgbd: else TUM's fr1/fr2/fr3 values by the folder name, or ROS's
+                       default with a note; image-poses: else no focal error)
   --figure <file.png>  also draw a picture: one row per sequence (the middle evaluated frame),
                        columns in this order, titled in the picture:
                          1 input frame (source resolution)   2 ground-truth depth
@@ -160,15 +181,19 @@ ${COMMON_HELP.replace(/\n {2}-o, --out.*$/m, '')}
   const folders = [...(values.fixtures ? heldoutFixtures() : []), ...positionals];
   if (folders.length === 0) throw new UsageError('d4rt eval: give at least one folder, or --fixtures (see d4rt eval --help)');
   const chunkSize = intOption('eval', 'chunk-size', values['chunk-size'] as string, 1, 1 << 20)!;
+  const intrinsics = intrinsicsOption(values.intrinsics as string | undefined);
   const figure = values.figure === undefined ? undefined : await checkFigurePath(values.figure as string);
+  // every input's layout before the model loads: a folder in no known layout fails at once
+  for (const folder of folders) await detectDatasetLayout(folder);
   const progress = progressBar({ quiet: values.quiet as boolean });
   const model = await openModel('eval', values, progress);
   const results: EvalResult[] = [];
   const rows: FigureRow[] = [];
   try {
     for (const folder of folders) {
-      const seq = await readDataset(folder);
+      const seq = await readDataset(folder, intrinsics ? { intrinsics } : {});
       progress.label(seq.name);
+      for (const note of seq.notes ?? []) process.stderr.write(`d4rt eval: ${seq.name} (${seq.layout}): ${note}\n`);
       const onOutputs = figure ? { onOutputs: (o: EvalOutputs, scene: Scene) => void rows.push(figureRow(seq, o, scene)) } : {};
       results.push(await evaluateSequence(model, seq, { chunkSize, onProgress: progress, prior: !values['no-prior'], ...onOutputs }));
     }

@@ -8,9 +8,11 @@
  * - `'fixture'` protocol (`d4rt-fixture-eval/1`, for `d4rt-clip/1` clips with exact ground truth):
  *   depth on the full source-resolution pixel grid; camera-frame 3D tracks of the clip's tracks
  *   (TAPVid-3D with the intrinsics of the first frame); poses; focal error of the first frame.
- * - `'real'` protocol (datasets with depth and poses, e.g. pi3-room, Open3D RGB-D): depth on the
- *   model's `H x W` grid against the nearest ground-truth pixel; poses; focal error as the median
- *   over frames; no tracks (NaN).
+ * - `'real'` protocol (datasets: pi3-room, Open3D RGB-D, TUM RGB-D, Sintel, TAPVid-3D, images +
+ *   poses): depth on the model's `H x W` grid against the nearest ground-truth pixel; poses; focal
+ *   error as the median over frames; camera-frame 3D tracks when the sequence has tracks
+ *   (TAPVid-3D, thresholds with the tracks' `metricIntrinsics`: tapnet's 256-pixel short side).
+ * A metric whose ground truth the sequence lacks is NaN (see {@link EvalSequence}).
  *
  * Depth: AbsRel and delta < 1.25 after one median scale per sequence (`depthMetrics`); poses: ATE
  * and RPE after a Sim(3) fit of the camera centres (`trajectoryMetrics`); focal error
@@ -49,9 +51,14 @@ import {
   type VideoFrames,
 } from '@d4rt/runtime-node';
 
-/** What the evaluation reads of a `GroundTruthSequence` (`@d4rt/runtime-node`'s dataset readers). */
+/**
+ * What the evaluation reads of a `GroundTruthSequence` (`@d4rt/runtime-node`'s dataset readers).
+ * Without `depth`, the depth metrics (and the constant, ramp and inputDependence numbers) are NaN;
+ * without `cameraToWorld`, the pose metrics and the identity baseline; without `intrinsics`, the
+ * focal error and the fov60 baseline; without `tracks`, the track metrics and the static baseline.
+ */
 export type EvalSequence = Pick<GroundTruthSequence, 'name' | 'video' | 'depth' | 'intrinsics' | 'cameraToWorld'> & {
-  tracks?: Pick<GroundTruthTracks, 'count' | 'query' | 'xyzCamera' | 'visible'>;
+  tracks?: Pick<GroundTruthTracks, 'count' | 'query' | 'xyzCamera' | 'visible' | 'metricIntrinsics'>;
 };
 
 /** The metrics of one run (NaN where a metric does not apply). */
@@ -165,7 +172,7 @@ export function evaluatedFrames(scene: Pick<Scene, 'frames' | 'sourceIndices' | 
  * the prior baseline) and computes the model's and the baselines' metrics.
  * @param model - a loaded model
  * @param seq - the sequence and its ground truth
- * @param options - `protocol` (default `'fixture'` when the sequence has tracks, else `'real'`), `prior`, `chunkSize`, `onProgress`
+ * @param options - `protocol` (default `'fixture'` when the sequence has tracks and depth, else `'real'`), `prior`, `chunkSize`, `onProgress`
  * @returns a new {@link EvalResult}
  */
 export async function evaluateSequence(model: D4rtModel, seq: EvalSequence, options: EvalOptions = {}): Promise<EvalResult> {
@@ -188,7 +195,7 @@ export async function evaluateSequence(model: D4rtModel, seq: EvalSequence, opti
 
 /** Options of {@link evaluateSequence}. */
 export interface EvalOptions {
-  /** Default `'fixture'` when the sequence has tracks, else `'real'`. */
+  /** Default `'fixture'` when the sequence has tracks and depth (a d4rt-clip/1 clip), else `'real'`. */
   protocol?: 'fixture' | 'real';
   /**
    * Run the prior baseline: one more encode (of {@link blankVideo}) and the model's queries again.
@@ -249,7 +256,7 @@ export async function evaluateScene(
   seq: EvalSequence,
   options: EvalSceneOptions = {},
 ): Promise<EvalOutputs> {
-  const protocol = options.protocol ?? (seq.tracks ? 'fixture' : 'real');
+  const protocol = options.protocol ?? (seq.tracks && seq.depth ? 'fixture' : 'real');
   const q = { ...(options.chunkSize !== undefined && { chunkSize: options.chunkSize }), ...(options.onProgress && { onProgress: options.onProgress }) };
   const { width: Ws, height: Hs } = seq.video;
   const { source, model: frames } = evaluatedFrames(scene, seq.video.frames);
@@ -263,9 +270,9 @@ export async function evaluateScene(
         `${T} frames of ${scene.width}x${scene.height}, source frames ${scene.sourceIndices.join(',')}`,
     );
   }
-  // the clip's track queries (fixture protocol): (u, v) in the first model frame showing source frame s
+  // the sequence's track queries: (u, v) in the first model frame showing source frame s
   let trackPoints: TrackPoints | undefined;
-  if (protocol === 'fixture' && seq.tracks) {
+  if (seq.tracks) {
     const N = seq.tracks.count;
     const points = { u: new Float32Array(N), v: new Float32Array(N), frame: new Int32Array(N) };
     for (let i = 0; i < N; i++) {
@@ -287,21 +294,25 @@ export async function evaluateScene(
   // depth ground truth at each depth sample, and the normalised row v of each sample of a frame
   const d = out.depth;
   const mapSize = d.width * d.height;
-  const gt = new Float32Array(n * mapSize);
+  const gtDepth = seq.depth;
+  const gt = new Float32Array(gtDepth ? n * mapSize : 0);
   const { u, v } = gridUv(d.width, d.height);
-  if (protocol === 'fixture') {
-    source.forEach((s, i) => gt.set(seq.depth.subarray(s * plane, (s + 1) * plane), i * plane));
+  if (!gtDepth) {
+    // no depth ground truth: the depth metrics are NaN
+  } else if (protocol === 'fixture') {
+    source.forEach((s, i) => gt.set(gtDepth.subarray(s * plane, (s + 1) * plane), i * plane));
   } else {
     // ground truth at the nearest source pixel of each query's (u, v)
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < mapSize; j++) {
-        gt[i * mapSize + j] = seq.depth[source[i]! * plane + rint(v[j]! * (Hs - 1)) * Ws + rint(u[j]! * (Ws - 1))]!;
+        gt[i * mapSize + j] = gtDepth[source[i]! * plane + rint(v[j]! * (Hs - 1)) * Ws + rint(u[j]! * (Ws - 1))]!;
       }
     }
   }
   // camera ground truth relative to the first evaluated frame
-  const inv0 = mat4.invert(mat4.create(), seq.cameraToWorld[source[0]!]!)!;
-  const gtPoses = source.map((s) => mat4.multiply(mat4.create(), inv0, seq.cameraToWorld[s]!));
+  const c2w = seq.cameraToWorld;
+  const inv0 = c2w && mat4.invert(mat4.create(), c2w[source[0]!]!)!;
+  const gtPoses = c2w && inv0 ? source.map((s) => mat4.multiply(mat4.create(), inv0, c2w[s]!)) : undefined;
   // track ground truth of the T model frames, and the points that never move
   let trackTruth: { gxyz: Float32Array; gvis: Uint8Array; still: Float32Array; opts: { frames: number; points: number; intrinsics: Intrinsics } } | undefined;
   if (trackPoints && seq.tracks) {
@@ -318,23 +329,30 @@ export async function evaluateScene(
         for (let c = 0; c < 3; c++) still[(k * N + i) * 3 + c] = seq.tracks.xyzCamera[(s0 * N + i) * 3 + c]!;
       }
     }
-    trackTruth = { gxyz, gvis, still, opts: { frames: T, points: N, intrinsics: seq.intrinsics[scene.sourceIndices[0]!]! } };
+    const intrinsics = seq.tracks.metricIntrinsics ?? seq.intrinsics?.[scene.sourceIndices[0]!];
+    if (!intrinsics) throw new RangeError(`evaluateScene: seq.tracks needs seq.intrinsics or seq.tracks.metricIntrinsics for the TAPVid-3D thresholds (${seq.name} has neither)`);
+    trackTruth = { gxyz, gvis, still, opts: { frames: T, points: N, intrinsics } };
   }
+  const K = seq.intrinsics;
   const focalOf = (f: (gt: Intrinsics, i: number) => number): number =>
-    protocol === 'fixture'
-      ? f(seq.intrinsics[source[0]!]!, 0)
-      : medianInPlace(Float64Array.from(source, (s, i) => f(seq.intrinsics[s]!, i)), n);
+    !K
+      ? Number.NaN
+      : protocol === 'fixture'
+        ? f(K[source[0]!]!, 0)
+        : medianInPlace(Float64Array.from(source, (s, i) => f(K[s]!, i)), n);
+  const NO_DEPTH = { absRel: Number.NaN, delta1: Number.NaN };
+  const NO_POSES = { ate: Number.NaN, rpeTranslation: Number.NaN, rpeRotation: Number.NaN };
 
   let depthScale = Number.NaN;
   /** Every metric of one scene's outputs. */
   const score = (o: SceneOutputs): EvalMetrics => {
-    const dm = depthMetrics(o.depth.data, gt, { alignment: 'median', frames: n });
-    if (o === out) depthScale = dm.alignment?.scale ?? Number.NaN;
-    const pm = trajectoryMetrics(frames.map((k) => o.cameras.cameraToWorld[k]!), gtPoses);
+    const dm = gtDepth ? depthMetrics(o.depth.data, gt, { alignment: 'median', frames: n }) : undefined;
+    if (o === out) depthScale = dm?.alignment?.scale ?? Number.NaN;
+    const pm = gtPoses ? trajectoryMetrics(frames.map((k) => o.cameras.cameraToWorld[k]!), gtPoses) : NO_POSES;
     const m: EvalMetrics = {
       ...NO_METRICS,
-      absRel: dm.absRel,
-      delta1: dm.delta1,
+      absRel: dm?.absRel ?? Number.NaN,
+      delta1: dm?.delta1 ?? Number.NaN,
       ate: pm.ate,
       rpeTrans: pm.rpeTranslation,
       rpeRot: pm.rpeRotation,
@@ -348,16 +366,16 @@ export async function evaluateScene(
   };
 
   const model = score(out);
-  const dc = depthMetrics(new Float32Array(gt.length).fill(1), gt, { alignment: 'median', frames: n });
+  const dc = gtDepth ? depthMetrics(new Float32Array(gt.length).fill(1), gt, { alignment: 'median', frames: n }) : NO_DEPTH;
   const ramp = new Float64Array(gt.length);
-  for (let i = 0; i < n; i++) for (let j = 0; j < mapSize; j++) ramp[i * mapSize + j] = Math.exp(-RAMP_K * v[j]!);
-  const dr = depthMetrics(ramp, gt, { alignment: 'median', frames: n });
+  if (gtDepth) for (let i = 0; i < n; i++) for (let j = 0; j < mapSize; j++) ramp[i * mapSize + j] = Math.exp(-RAMP_K * v[j]!);
+  const dr = gtDepth ? depthMetrics(ramp, gt, { alignment: 'median', frames: n }) : NO_DEPTH;
   const still = { apd3d: Number.NaN, aj: Number.NaN, oa: Number.NaN };
   if (trackTruth) {
     const sm = tapVid3dMetrics({ xyz: trackTruth.still, visible: new Uint8Array(trackTruth.gvis.length).fill(1) }, { xyz: trackTruth.gxyz, visible: trackTruth.gvis }, trackTruth.opts);
     Object.assign(still, { apd3d: sm.averagePtsWithin, aj: sm.averageJaccard, oa: sm.occlusionAccuracy });
   }
-  const ident = identityBaseline(gtPoses);
+  const ident = gtPoses ? identityBaseline(gtPoses) : { ate: Number.NaN, rpeTranslation: Number.NaN, rpeRotation: Number.NaN };
   const f60 = (Ws / 2) / Math.tan(Math.PI / 6);
   const baselines: EvalBaselines = {
     constant: { absRel: dc.absRel, delta1: dc.delta1 },
@@ -374,7 +392,7 @@ export async function evaluateScene(
     model,
     baseline: combinedBaseline(baselines),
     baselines,
-    inputDependence: prior ? inputDependence(out.depth.data, prior.depth.data, gt) : Number.NaN,
+    inputDependence: prior && gtDepth ? inputDependence(out.depth.data, prior.depth.data, gt) : Number.NaN,
   };
   return { result, depth: out.depth, cameras: out.cameras, ...(out.tracks && { tracks: out.tracks }), ...(trackPoints && { trackPoints }), depthScale };
 }

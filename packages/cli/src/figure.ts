@@ -177,14 +177,14 @@ export function projectGroundTruthTracks(
   const sy = Math.max(1, seq.video.height - 1);
   for (let k = 0; k < T; k++) {
     const s = sourceIndices[k]!;
-    const K = seq.intrinsics[s]!;
+    const K = seq.intrinsics?.[s];
     for (let j = 0; j < M; j++) {
       const i = pick[j]!;
       const o = (s * N + i) * 3;
       const z = xyzCamera[o + 2]!;
-      const ok = z > 0;
-      uv[2 * (k * M + j)] = ok ? (K.fx * xyzCamera[o]! / z + K.cx) / sx : Number.NaN;
-      uv[2 * (k * M + j) + 1] = ok ? (K.fy * xyzCamera[o + 1]! / z + K.cy) / sy : Number.NaN;
+      const ok = z > 0 && K !== undefined;
+      uv[2 * (k * M + j)] = ok ? (K!.fx * xyzCamera[o]! / z + K!.cx) / sx : Number.NaN;
+      uv[2 * (k * M + j) + 1] = ok ? (K!.fy * xyzCamera[o + 1]! / z + K!.cy) / sy : Number.NaN;
       visible[k * M + j] = ok ? vis[s * N + i]! : 0;
     }
   }
@@ -215,7 +215,8 @@ export function figureRow(seq: EvalSequence, outputs: EvalOutputs, scene: Pick<S
   const up = (p: FigurePanel): FigurePanel => resizeNearest(p, size.width, size.height);
 
   const input = up({ rgba: rgbToRgba(undefined, seq.video.data.subarray(s * plane * 3, (s + 1) * plane * 3), W, H), width: W, height: H });
-  const gt = depthToRgba(seq.depth.subarray(s * plane, (s + 1) * plane), { width: W, height: H, invalidColor: NO_DEPTH });
+  // no depth ground truth: an all-invalid panel
+  const gt = depthToRgba(seq.depth?.subarray(s * plane, (s + 1) * plane) ?? new Float32Array(plane), { width: W, height: H, invalidColor: NO_DEPTH });
   const d = outputs.depth;
   const dPlane = d.width * d.height;
   if (d.frameIndices[m] !== k) throw new RangeError(`figureRow: outputs.depth.frameIndices[${m}] (${d.frameIndices[m]}) must be the evaluated model frame ${k}`);

@@ -67,6 +67,7 @@ describe('usage', () => {
     [['depth', DEMO_MP4, '--all-frames', '--overlap', '16'], /--overlap \(16\) must be in \[1, 15\]: the model's windows have 16 frames/],
     [['track', 'a.mp4', '--all-frames', '--dense', '--dense-size', '48'], /--dense-size \("48"\) must be <width>x<height>/],
     [['eval'], /give at least one folder, or --fixtures/],
+    [['eval', '.', '--intrinsics', '500,500,320'], /--intrinsics \("500,500,320"\) must be fx,fy,cx,cy in pixels/],
   ])('%j is a usage error (exit 2)', (args, message) => {
     const r = d4rt(...args);
     expect(r.code).toBe(2);
@@ -251,6 +252,64 @@ describe('outputs', () => {
     expect(lastNp.baselines.ramp).toEqual(last.baselines.ramp);
     expect(Object.values(lastNp.baselines.prior).every((x) => x === null)).toBe(true);
     expect(lastNp.inputDependence).toBeNull();
+  }, 180_000);
+
+  it('d4rt eval --help names every dataset layout', () => {
+    const r = d4rt('eval', '--help');
+    expect(r.code).toBe(0);
+    for (const layout of ['d4rt-clip', 'pi3-room', 'open3d-rgbd', 'tum-rgbd', 'sintel', 'tapvid3d', 'image-poses']) expect(r.stdout).toMatch(new RegExp(`^  ${layout} +\\S`, 'm'));
+    expect(r.stdout).toMatch(/groundtruth\.txt \+ rgb\.txt/);
+    expect(r.stdout).toMatch(/depth\/\*\.dpt \+ camdata_left\/\*\.cam/);
+  });
+
+  it('d4rt eval on a folder in no supported layout lists the layouts, before the model loads', () => {
+    const unknown = join(dir, 'holiday-photos');
+    mkdirSync(unknown, { recursive: true });
+    writeFileSync(join(unknown, 'notes.txt'), 'hi');
+    // a model folder that does not exist: had the model loaded first, its error would show
+    const r = d4rt('eval', unknown, '--model', join(dir, 'no-such-model'), '-q');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/InvalidVideoError: readDataset: ".*holiday-photos" holds no ground-truth sequence in a supported layout; the layouts are: tapvid3d: .*; d4rt-clip: .*; pi3-room: .*; open3d-rgbd: .*; tum-rgbd: .*; sintel: .*; image-poses: .*It holds "notes\.txt"/);
+    expect(r.stderr).not.toMatch(/no-such-model/);
+    noStack(r.stderr);
+    // the same order when a good input comes first
+    const r2 = d4rt('eval', join(MODELS, 'fixtures/heldout-0'), unknown, '--model', join(dir, 'no-such-model'), '-q');
+    expect(r2.stderr).toMatch(/holiday-photos" holds no ground-truth sequence/);
+  });
+
+  it('d4rt eval reads a TAPVid-3D .npz and an images + poses folder (ppm frames, poses.txt, depth/*.npy)', () => {
+    const seq = join(dir, 'walk');
+    mkdirSync(join(seq, 'depth'), { recursive: true });
+    const W = 24, H = 16;
+    const npy = (v: number): Buffer => {
+      const header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${H}, ${W}), }`.padEnd(53) + '\n';
+      const head = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length, 0]);
+      return Buffer.concat([head, Buffer.from(header, 'latin1'), Buffer.from(new Float32Array(W * H).map((_, i) => v + (i % W) / W).buffer)]);
+    };
+    const poses: string[] = [];
+    for (let t = 0; t < 5; t++) {
+      const px = Buffer.alloc(W * H * 3);
+      for (let i = 0; i < W * H; i++) px.set([(i * 7 + t * 30) & 255, (i * 3) & 255, 90], i * 3);
+      writeFileSync(join(seq, `${t}.ppm`), Buffer.concat([Buffer.from(`P6\n${W} ${H}\n255\n`), px]));
+      writeFileSync(join(seq, 'depth', `${t}.npy`), npy(2 + 0.1 * t));
+      poses.push(`${t} ${0.1 * t} 0 ${0.02 * t} 0 0 0 1`);
+    }
+    writeFileSync(join(seq, 'poses.txt'), poses.join('\n') + '\n');
+    const npz = resolve(here, '../../runtime-node/test/fixtures/tapvid3d/sample.npz');
+    const json = join(dir, 'datasets.json');
+    const r = d4rt('eval', npz, seq, '--no-prior', '--json', json, '-q');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\| sample \| model \|/);
+    expect(r.stdout).toMatch(/\| walk \| model \|/);
+    expect(r.stderr).toMatch(/d4rt eval: walk \(image-poses\): no intrinsics/);
+    const results = JSON.parse(readFileSync(json, 'utf8')).results as Record<string, Record<string, number | null>>[];
+    const [tap, walk] = [results[0]!.model!, results[1]!.model!];
+    // TAPVid-3D: tracks and focal (and poses from extrinsics_w2c), no depth
+    for (const k of ['apd3d', 'aj', 'oa', 'focalErr', 'ate']) expect(tap[k], `sample ${k}`).toEqual(expect.any(Number));
+    expect(tap.absRel).toBeNull();
+    // images + poses: poses and depth; no tracks, no intrinsics
+    for (const k of ['absRel', 'delta1', 'ate', 'rpeTrans']) expect(walk[k], `walk ${k}`).toEqual(expect.any(Number));
+    for (const k of ['apd3d', 'focalErr']) expect(walk[k], `walk ${k}`).toBeNull();
   }, 180_000);
 
   it('d4rt demo writes every output and prints metrics against the ground truth', () => {
