@@ -7,6 +7,9 @@
  */
 import { BackendUnavailableError, type BackendFailure } from './errors.js';
 import type { SessionIo } from './manifest.js';
+import type { OrtSession } from './ort-session.js';
+import type { RunQueue } from './run-queue.js';
+import { throwIfAborted, type AbortSignalLike } from './progress.js';
 
 /** A dense tensor handed to or returned by a backend; `data` is row-major. */
 export interface Tensor {
@@ -26,11 +29,19 @@ export interface RunStats {
   totalMs: number;
 }
 
-/** One loaded graph. */
+/**
+ * One loaded graph.
+ *
+ * `run` is called again before an earlier call settles whenever several scenes of a model, or
+ * several queries of a scene, run at once; a session must then give each call the answer it would
+ * give alone (onnxruntime's are not re-entrant: {@link OrtSession} queues their runs, see
+ * {@link RunQueue}). `dispose` may be called while a run is under way and must not free what that
+ * run uses.
+ */
 export interface BackendSession extends SessionIo {
-  /** Runs the graph on `feeds` (by input name); resolves to the outputs by name. */
+  /** Runs the graph on `feeds` (by input name); resolves to the outputs by name. Safe to call while another run is under way. */
   run(feeds: Readonly<Record<string, Tensor>>): Promise<Record<string, Tensor>>;
-  /** Frees the session's native resources; later `run` calls reject. */
+  /** Frees the session's native resources once no run uses them; later `run` calls reject. */
   dispose(): Promise<void>;
   /** Time spent inside the runtime's `run`, when the backend measures it. */
   readonly stats?: RunStats;
@@ -52,29 +63,43 @@ export interface Backend {
  * that fail are skipped, and if none works one {@link BackendUnavailableError} lists every
  * backend's cause. Sessions of a backend that failed halfway are disposed.
  *
+ * `signal` is checked before each graph is loaded and once all are: on abort the sessions made so
+ * far are disposed and the call rejects with `signal.reason` (a graph being loaded finishes first;
+ * runtimes cannot stop one).
+ *
  * @param backends - backends to try, in order of preference (at least one)
  * @param graphs - the graphs to load (bytes or paths), all with the same backend
+ * @param options - `signal`
  * @returns the backend used and one session per graph, in order
- * @throws RangeError for an empty `backends`; {@link BackendUnavailableError} when none works
+ * @throws RangeError for an empty `backends`; {@link BackendUnavailableError} when none works; `signal.reason` on abort
  */
 export async function createSessionsWithFallback(
   backends: readonly Backend[],
   graphs: readonly (Uint8Array | string)[],
+  options: { signal?: AbortSignalLike } = {},
 ): Promise<{ backend: Backend; sessions: BackendSession[] }> {
+  const fn = 'createSessionsWithFallback';
   if (!Array.isArray(backends) || backends.length === 0) {
-    throw new RangeError('createSessionsWithFallback: backends (empty) must list at least one backend');
+    throw new RangeError(`${fn}: backends (empty) must list at least one backend`);
   }
+  const { signal } = options;
   const failures: BackendFailure[] = [];
   for (const backend of backends) {
+    throwIfAborted(signal, fn);
     const sessions: BackendSession[] = [];
     try {
-      for (const g of graphs) sessions.push(await backend.createSession(g));
+      for (const g of graphs) {
+        throwIfAborted(signal, fn);
+        sessions.push(await backend.createSession(g));
+      }
+      throwIfAborted(signal, fn);
       return { backend, sessions };
     } catch (error) {
       await Promise.allSettled(sessions.map((s) => s.dispose()));
+      if (signal?.aborted) throwIfAborted(signal, fn);
       failures.push({ backend: backend.name, error });
     }
   }
   const detail = failures.map((f) => `  - ${f.backend}: ${f.error instanceof Error ? f.error.message : String(f.error)}`).join('\n');
-  throw new BackendUnavailableError(`createSessionsWithFallback: no backend could load the model; tried ${failures.length}:\n${detail}`, failures);
+  throw new BackendUnavailableError(`${fn}: no backend could load the model; tried ${failures.length}:\n${detail}`, failures);
 }

@@ -85,10 +85,13 @@ export class InvalidVideoError extends D4rtError {
   }
 }
 
-/** A method was called on a `Scene` (or model) after `dispose()`. */
+/**
+ * A method was called on a `Scene` (or model) after `dispose()`, or the scene or model was disposed
+ * while the call ran (the call then rejects at its next check, see `Scene` and `D4rtModel.dispose`).
+ */
 export class SceneDisposedError extends D4rtError {
-  constructor(message: string) {
-    super('ERR_SCENE_DISPOSED', message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_SCENE_DISPOSED', message, options);
   }
 }
 

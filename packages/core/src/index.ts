@@ -12,6 +12,7 @@ export * from './frame-selection.js';
 export * from './manifest.js';
 export * from './backend.js';
 export * from './ort-session.js';
+export * from './run-queue.js';
 export * from './preprocess.js';
 export * from './decoder-inputs.js';
 export * from './queries.js';

@@ -17,7 +17,7 @@ import { assertVideoFrames, type VideoFrames } from './video.js';
 export interface EncodeOptions {
   /** Progress of the stages `'preprocess'` and `'encode'`. */
   onProgress?: ProgressCallback;
-  /** Aborts between stages. */
+  /** Checked before preprocessing, before the encoder and after it; the call then rejects with `signal.reason`. */
   signal?: AbortSignalLike;
 }
 
@@ -56,6 +56,7 @@ export class D4rtModel {
   /** @internal */
   readonly decoderSession: BackendSession;
   #disposed = false;
+  #released: Promise<void> | null = null;
 
   private constructor(options: CreateModelOptions) {
     this.manifest = options.manifest;
@@ -82,6 +83,11 @@ export class D4rtModel {
   /** @internal */
   assertAlive(fn: string): void {
     if (this.#disposed) throw new SceneDisposedError(`${fn}: the model was disposed`);
+  }
+
+  /** @internal Throws {@link SceneDisposedError} when the model was disposed while `fn` ran (`cause`: what the run threw, if anything). */
+  assertAliveAfterRun(fn: string, cause?: unknown): void {
+    if (this.#disposed) throw new SceneDisposedError(`${fn}: the model was disposed during the call`, cause === undefined ? undefined : { cause });
   }
 
   /**
@@ -112,37 +118,62 @@ export class D4rtModel {
    * Videos with more (or fewer) frames than the model's T are mapped to T frames by
    * {@link selectFrames} (evenly spaced, first and last kept); `scene.sourceIndices` says which.
    *
+   * Several `encode` calls (and scene queries) of one model may run at once: the backend runs one
+   * graph at a time in call order, and each call gets the answer it would get alone.
+   *
    * @param video - RGB frames of any size and count
-   * @param options - `onProgress` (`'preprocess'`, `'encode'`), `signal`
+   * @param options - `onProgress` (`'preprocess'`, `'encode'`); `signal`, checked before
+   *   preprocessing, before the encoder and after it (the encoder run itself is not interrupted)
    * @returns a new Scene; `dispose()` it when done
-   * @throws TypeError / {@link InvalidVideoError} for a malformed `video`; {@link SceneDisposedError} after `dispose()`
+   * @throws TypeError / {@link InvalidVideoError} for a malformed `video`; {@link SceneDisposedError} after
+   *   `dispose()`, or when the model is disposed while the call runs; `signal.reason` on abort
    */
   async encode(video: VideoFrames, options: EncodeOptions = {}): Promise<Scene> {
-    this.assertAlive('D4rtModel.encode');
+    const fn = 'D4rtModel.encode';
+    this.assertAlive(fn);
     const { onProgress, signal } = options;
+    throwIfAborted(signal, fn);
     onProgress?.({ stage: 'preprocess', done: 0, total: 1 });
     const input = this.preprocess(video);
     onProgress?.({ stage: 'preprocess', done: 1, total: 1 });
-    throwIfAborted(signal, 'D4rtModel.encode');
+    throwIfAborted(signal, fn);
+    this.assertAliveAfterRun(fn);
     const { frames: T, height: H, width: W } = this.manifest.clip;
     onProgress?.({ stage: 'encode', done: 0, total: 1 });
     const feeds: Record<string, Tensor> = {
       video: { type: 'float32', data: input.video, dims: [1, T, 3, H, W] },
       aspect: { type: 'float32', data: new Float32Array([input.aspect]), dims: [1] },
     };
-    const outputs = await this.encoderSession.run(feeds);
+    let outputs: Record<string, Tensor>;
+    try {
+      outputs = await this.encoderSession.run(feeds);
+    } catch (error) {
+      this.assertAliveAfterRun(fn, error);
+      throw error;
+    }
+    this.assertAliveAfterRun(fn);
+    throwIfAborted(signal, fn);
     const memory = outputs.memory;
     if (!memory || !(memory.data instanceof Float32Array)) {
-      throw new TypeError(`D4rtModel.encode: the encoder returned no float32 'memory' output`);
+      throw new TypeError(`${fn}: the encoder returned no float32 'memory' output`);
     }
     onProgress?.({ stage: 'encode', done: 1, total: 1 });
     return new Scene(this, { input, memory, video });
   }
 
-  /** Frees both sessions. Scenes of this model stop working. Safe to call twice. */
+  /**
+   * Frees both sessions; scenes of this model stop working. Calls in flight (`encode`, scene
+   * queries, `processVideo`) reject with {@link SceneDisposedError} at their next check: the graph
+   * run under way finishes first (runtimes cannot stop one) and its result is dropped, and runs
+   * still waiting their turn are not started. Later calls reject with {@link SceneDisposedError}.
+   * Other models are not affected.
+   * @returns a promise that resolves once no run is under way and both sessions are released; safe to call twice
+   */
   async dispose(): Promise<void> {
-    if (this.#disposed) return;
-    this.#disposed = true;
-    await Promise.all([this.encoderSession.dispose(), this.decoderSession.dispose()]);
+    if (!this.#disposed) {
+      this.#disposed = true;
+      this.#released = Promise.all([this.encoderSession.dispose(), this.decoderSession.dispose()]).then(() => undefined);
+    }
+    await this.#released;
   }
 }

@@ -8,6 +8,11 @@
  * `mat4` (column-major `Float32Array(16)`) with the world = the camera of model frame 0; 3D
  * outputs are up to one scale per clip.
  *
+ * Concurrency: calls on several scenes of one model, or several calls on one scene, may run at
+ * once; the backend runs one decoder chunk at a time in call order (chunks of concurrent calls
+ * interleave), and every call gets the answer it would get alone. Disposal and `signal` are checked
+ * before the first chunk and after each one.
+ *
  * @module
  */
 import { umeyama, type Intrinsics } from '@d4rt/geometry';
@@ -31,7 +36,7 @@ export interface QueryOptions {
   chunkSize?: number;
   /** Progress (`stage: 'query'`, in queries). */
   onProgress?: ProgressCallback;
-  /** Aborts between chunks. */
+  /** Checked before the first chunk and after every chunk; the call then rejects with `signal.reason`. */
   signal?: AbortSignalLike;
 }
 
@@ -184,6 +189,13 @@ export class Scene {
     return this.#memory;
   }
 
+  /** Inside a call: {@link SceneDisposedError} when the scene or its model was disposed since the call started. */
+  #aliveDuringCall(fn: string, cause?: unknown): void {
+    const options = cause === undefined ? undefined : { cause };
+    if (this.#memory === null) throw new SceneDisposedError(`Scene.${fn}: the scene was disposed during the call`, options);
+    this.#model.assertAliveAfterRun(`Scene.${fn}`, cause);
+  }
+
   /**
    * The first model frame showing source frame `source`.
    * @throws RangeError when no model frame came from it (the message names the nearest ones)
@@ -195,20 +207,26 @@ export class Scene {
   /**
    * Answers raw query tuples `(u, v, tSrc, tTgt, tCam)`.
    * @param queries - struct-of-arrays queries (typed arrays are used without copying when their types match)
-   * @param options - `chunkSize`, `onProgress`, `signal`
+   * @param options - `chunkSize`, `onProgress`, `signal` (checked before the first chunk and after each)
    * @returns a new {@link QueryResult}
-   * @throws {@link InvalidQueryError} for out-of-range queries (nothing is run); {@link SceneDisposedError}
+   * @throws {@link InvalidQueryError} for out-of-range queries (nothing is run); {@link SceneDisposedError} after
+   *   `dispose()` of the scene or its model, or when either is disposed while the call runs; `signal.reason` on abort
    */
   async query(queries: QueryInput, options: QueryOptions = {}): Promise<QueryResult> {
     const memory = this.#alive('query');
     const q = toQueryBatch(queries, this.frames, 'Scene.query');
-    return this.#run(memory, q, options);
+    return this.#run('query', memory, q, options);
   }
 
-  async #run(memory: Tensor, q: QueryBatch, options: QueryOptions): Promise<QueryResult> {
+  /**
+   * Runs `q` chunk by chunk. `signal` and disposal are checked before the first chunk and after
+   * every one: the decoder run under way when the scene or model is disposed (or the signal aborts)
+   * finishes, its answer is dropped, and the call rejects.
+   */
+  async #run(fn: string, memory: Tensor, q: QueryBatch, options: QueryOptions): Promise<QueryResult> {
     const chunk = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
     if (!Number.isInteger(chunk) || chunk < 1) {
-      throw new RangeError(`Scene.query: options.chunkSize (${describeValue(chunk)}) must be an integer >= 1`);
+      throw new RangeError(`Scene.${fn}: options.chunkSize (${describeValue(chunk)}) must be an integer >= 1`);
     }
     const manifest = this.#model.manifest;
     const uvHead = manifest.decoder.outputs.uv;
@@ -216,6 +234,7 @@ export class Scene {
     const n = q.u.length;
     const out = createQueryResult(n);
     const { onProgress, signal } = options;
+    throwIfAborted(signal, `Scene.${fn}`);
     onProgress?.({ stage: 'query', done: 0, total: n });
     const video = this.#input.video;
     const session = this.#model.decoderSession;
@@ -227,8 +246,8 @@ export class Scene {
     const bins = head.bins;
     let feeds = n > 0 ? prepare(0, buffers[0]!) : null;
     for (let start = 0, k = 0; start < n; start += chunk, k++) {
-      throwIfAborted(signal, 'Scene.query');
-      this.#alive('query');
+      throwIfAborted(signal, `Scene.${fn}`);
+      this.#aliveDuringCall(fn);
       const c = Math.min(chunk, n - start);
       const running = session.run(feeds!);
       // prepare the next chunk while this one runs (errors surface after the run settles)
@@ -241,7 +260,15 @@ export class Scene {
           prepError = error;
         }
       }
-      const raw = await running;
+      let raw: Record<string, Tensor>;
+      try {
+        raw = await running;
+      } catch (error) {
+        this.#aliveDuringCall(fn, error);
+        throw error;
+      }
+      this.#aliveDuringCall(fn);
+      throwIfAborted(signal, `Scene.${fn}`);
       if (prepError !== null) throw prepError;
       decodeChunk(out, start, {
         xyz: (raw.xyz!.data as Float32Array).subarray(0, c * 3),
@@ -266,8 +293,9 @@ export class Scene {
 
   /**
    * Depth maps: for each frame, a pixel grid of queries with `tSrc = tTgt = tCam` (keeps `z`).
-   * @param options - `frames` (default all), `width` x `height` (default the model's input size; any size), chunking and progress
+   * @param options - `frames` (default all), `width` x `height` (default the model's input size; any size), chunking, progress, `signal`
    * @returns new {@link DepthMaps}
+   * @throws {@link SceneDisposedError} and `signal.reason` as {@link Scene.query}
    */
   async depth(options: DepthOptions = {}): Promise<DepthMaps> {
     const memory = this.#alive('depth');
@@ -275,7 +303,7 @@ export class Scene {
     const width = options.width === undefined ? this.#model.manifest.clip.width : checkSize('Scene.depth', 'width', options.width);
     const height = options.height === undefined ? this.#model.manifest.clip.height : checkSize('Scene.depth', 'height', options.height);
     const q = gridQueries({ frames, width, height, camera: 'own' });
-    const r = await this.#run(memory, q, options);
+    const r = await this.#run('depth', memory, q, options);
     const data = new Float32Array(r.count);
     for (let i = 0; i < r.count; i++) data[i] = r.xyz[3 * i + 2]!;
     return { data, confidence: r.confidence, frames: frames.length, width, height, frameIndices: frames };
@@ -284,9 +312,9 @@ export class Scene {
   /**
    * Tracks points through every model frame.
    * @param points - `u`, `v` in [0, 1] and the model `frame` each point is seen in
-   * @param options - `frame: 'camera' | 'world'`, `referenceFrame`, chunking and progress
+   * @param options - `frame: 'camera' | 'world'`, `referenceFrame`, chunking, progress, `signal`
    * @returns new {@link Tracks}
-   * @throws {@link InvalidQueryError} for points out of range
+   * @throws {@link InvalidQueryError} for points out of range; {@link SceneDisposedError} and `signal.reason` as {@link Scene.query}
    */
   async track(points: TrackPoints, options: TrackOptions = {}): Promise<Tracks> {
     const memory = this.#alive('track');
@@ -304,7 +332,7 @@ export class Scene {
     // check the points once (as a batch with tTgt = tCam = their own frame), then expand
     toQueryBatch({ u: points.u, v: points.v, tSrc: points.frame, tTgt: points.frame, tCam: points.frame }, this.frames, 'Scene.track');
     const q = trackQueries(points, { frames: this.frames, camera: mode === 'camera' ? 'own' : ref });
-    const r = await this.#run(memory, q, options);
+    const r = await this.#run('track', memory, q, options);
     const visible = new Uint8Array(r.count);
     for (let i = 0; i < r.count; i++) visible[i] = r.visibility[i]! > 0.5 ? 1 : 0;
     return { frames: this.frames, points: points.u.length, frame: mode, uv: r.uv, xyz: r.xyz, visibility: r.visibility, visible, confidence: r.confidence };
@@ -316,7 +344,9 @@ export class Scene {
    * than 10 % of the image size from the centre; the principal point is the image centre. Pose of
    * frame `k`: the confidence-weighted rigid Umeyama fit mapping a grid seen in camera `k`
    * (`tCam = k`) onto the same grid seen in camera 0 (`tCam = 0`), which is camera-to-world.
+   * @param options - `poseGrid`, `focalGrid`, chunking, progress, `signal`
    * @returns new {@link Cameras}
+   * @throws {@link SceneDisposedError} and `signal.reason` as {@link Scene.query}
    */
   async cameras(options: CamerasOptions = {}): Promise<Cameras> {
     const memory = this.#alive('cameras');
@@ -329,7 +359,7 @@ export class Scene {
       gridQueries({ frames: all, width: pg, height: pg, camera: 'own' }),
       gridQueries({ frames: all, width: pg, height: pg, camera: 0 }),
     ]);
-    const r = await this.#run(memory, batch, options);
+    const r = await this.#run('cameras', memory, batch, options);
     const Ws = this.width, Hs = this.height;
     const cx = (Ws - 1) / 2, cy = (Hs - 1) / 2;
     const fgrid = gridUv(fg, fg);
@@ -367,7 +397,9 @@ export class Scene {
   /**
    * A world-frame point cloud: pixel grids of the frames with `tTgt = tSrc` and `tCam = 0`,
    * coloured from the source frames (nearest pixel).
+   * @param options - `frames`, `width` x `height`, `minConfidence`, chunking, progress, `signal`
    * @returns a new {@link PointCloud}
+   * @throws {@link SceneDisposedError} and `signal.reason` as {@link Scene.query}
    */
   async pointCloud(options: PointCloudOptions = {}): Promise<PointCloud> {
     const memory = this.#alive('pointCloud');
@@ -379,7 +411,7 @@ export class Scene {
       throw new RangeError(`Scene.pointCloud: options.minConfidence (${describeValue(minConfidence)}) must be a number in [0, 1]`);
     }
     const q = gridQueries({ frames, width, height, camera: 0 });
-    const r = await this.#run(memory, q, options);
+    const r = await this.#run('pointCloud', memory, q, options);
     let count = 0;
     for (let i = 0; i < r.count; i++) if (r.confidence[i]! >= minConfidence) count++;
     const positions = new Float32Array(count * 3);
@@ -414,7 +446,12 @@ export class Scene {
     return this.#memory === null;
   }
 
-  /** Releases the memory tensor; later calls throw {@link SceneDisposedError}. Safe to call twice. */
+  /**
+   * Releases the memory tensor; later calls throw {@link SceneDisposedError}. A call of this scene
+   * in flight rejects with {@link SceneDisposedError} once its decoder run under way finishes (its
+   * answer is dropped); other scenes of the model, and their calls in flight, are not affected.
+   * Safe to call twice, and while a call runs.
+   */
   dispose(): void {
     this.#memory = null;
   }
