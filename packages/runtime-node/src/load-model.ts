@@ -6,7 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { D4rtModel, ModelLoadError, createSessionsWithFallback, parseManifest, type ProgressCallback } from '@d4rt/core';
+import { D4rtModel, ModelLoadError, createSessionsWithFallback, describeValue, parseManifest, type ProgressCallback } from '@d4rt/core';
 import { createOnnxBackend, resolveDevice, type NodeDevice, type OnnxLogLevel } from './onnx-backend.js';
 
 /** Options of {@link loadModel}. */
@@ -19,6 +19,12 @@ export interface LoadModelOptions {
   logLevel?: OnnxLogLevel;
   /** Progress of the stage `'read'` (files read, of 3). */
   onProgress?: ProgressCallback;
+  /**
+   * Aborts the load: checked before and while each file is read, and before and after each graph's
+   * session is made (a session being made finishes first); sessions made are released, and the
+   * promise rejects with `signal.reason`.
+   */
+  signal?: AbortSignal;
 }
 
 /** Folder of the embedded reference model `d4rt-tiny` (inside `@d4rt/models`). */
@@ -27,11 +33,13 @@ export function embeddedModelPath(): string {
   return dirname(require.resolve('@d4rt/models/d4rt-tiny/manifest.json'));
 }
 
-async function readModelFile(folder: string, name: string, what: string): Promise<Buffer> {
+async function readModelFile(folder: string, name: string, what: string, signal: AbortSignal | undefined): Promise<Buffer> {
   const path = join(folder, name);
+  signal?.throwIfAborted();
   try {
-    return await readFile(path);
+    return await readFile(path, signal ? { signal } : {});
   } catch (error) {
+    if (signal?.aborted) throw signal.reason;
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a folder' : `cannot be read (${code ?? String(error)})`;
     throw new ModelLoadError(`loadModel: ${what} '${path}' ${why}; a d4rt-model/1 folder holds manifest.json, encoder.onnx and decoder.onnx`, { cause: error });
@@ -43,23 +51,28 @@ async function readModelFile(folder: string, name: string, what: string): Promis
  * reference model `d4rt-tiny` when `folder` is omitted, and checks the graphs against the manifest.
  *
  * @param folder - path of a `d4rt-model/1` folder; default the embedded model
- * @param options - `device`, `threads`, `logLevel`, `onProgress`
+ * @param options - `device`, `threads`, `logLevel`, `onProgress`, `signal`
  * @returns a ready model; `dispose()` it when done
  * @throws {@link @d4rt/core!ModelLoadError | ModelLoadError} for a missing folder or file or unreadable JSON;
  *   {@link @d4rt/core!UnsupportedModelError | UnsupportedModelError} for a manifest of another format or graphs that do not match it;
- *   {@link @d4rt/core!BackendUnavailableError | BackendUnavailableError} when no device could load the graphs (each cause listed)
+ *   {@link @d4rt/core!BackendUnavailableError | BackendUnavailableError} when no device could load the graphs (each cause listed);
+ *   TypeError for a `signal` that is not an `AbortSignal`; `signal.reason` on abort
  */
 export async function loadModel(folder?: string, options: LoadModelOptions = {}): Promise<D4rtModel> {
   if (folder !== undefined && (typeof folder !== 'string' || folder.length === 0)) {
     throw new TypeError(`loadModel: folder (${typeof folder === 'string' ? '""' : typeof folder}) must be a path string, or omitted for the embedded model`);
   }
+  const { onProgress, signal } = options;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(`loadModel: options.signal (${describeValue(signal)}) must be an AbortSignal`);
+  }
+  signal?.throwIfAborted();
   const dir = resolve(folder ?? embeddedModelPath());
   const st = await stat(dir).catch(() => null);
   if (st === null) throw new ModelLoadError(`loadModel: model folder '${dir}' does not exist`);
   if (!st.isDirectory()) throw new ModelLoadError(`loadModel: '${dir}' is not a folder; pass the folder that holds manifest.json`);
-  const { onProgress } = options;
   onProgress?.({ stage: 'read', done: 0, total: 3 });
-  const text = (await readModelFile(dir, 'manifest.json', 'manifest')).toString('utf8');
+  const text = (await readModelFile(dir, 'manifest.json', 'manifest', signal)).toString('utf8');
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -68,14 +81,14 @@ export async function loadModel(folder?: string, options: LoadModelOptions = {})
   }
   const manifest = parseManifest(json);
   onProgress?.({ stage: 'read', done: 1, total: 3 });
-  const encoderBytes = await readModelFile(dir, manifest.files.encoder, 'encoder graph');
+  const encoderBytes = await readModelFile(dir, manifest.files.encoder, 'encoder graph', signal);
   onProgress?.({ stage: 'read', done: 2, total: 3 });
-  const decoderBytes = await readModelFile(dir, manifest.files.decoder, 'decoder graph');
+  const decoderBytes = await readModelFile(dir, manifest.files.decoder, 'decoder graph', signal);
   onProgress?.({ stage: 'read', done: 3, total: 3 });
   const backends = resolveDevice(options.device ?? 'auto').map((device) =>
     createOnnxBackend({ device, ...(options.threads !== undefined && { intraOpThreads: options.threads }), ...(options.logLevel !== undefined && { logLevel: options.logLevel }) }),
   );
-  const { backend, sessions } = await createSessionsWithFallback(backends, [encoderBytes, decoderBytes]);
+  const { backend, sessions } = await createSessionsWithFallback(backends, [encoderBytes, decoderBytes], signal ? { signal } : {});
   try {
     return await D4rtModel.create({ manifest, encoder: sessions[0]!, decoder: sessions[1]!, backend: backend.name });
   } catch (error) {

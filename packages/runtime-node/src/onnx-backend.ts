@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { OrtSession, type Backend, type BackendSession } from '@d4rt/core';
+import { OrtSession, RunQueue, type Backend, type BackendSession } from '@d4rt/core';
 import * as ort from 'onnxruntime-node';
 
 /** Where to run: `'cpu'`, `'cuda'`, or `'auto'` (CUDA when its provider library is installed, else the CPU). */
@@ -76,7 +76,10 @@ export function resolveDevice(device: NodeDevice): ('cpu' | 'cuda')[] {
 }
 
 /**
- * An onnxruntime-node {@link Backend}.
+ * An onnxruntime-node {@link Backend}. Its sessions share one `RunQueue`: one graph runs at a time
+ * (onnxruntime-node runs a graph on the JavaScript thread anyway), in call order, and a session is
+ * released only once its run under way has finished (onnxruntime-node would otherwise reject that
+ * run with a raw `Error: Session already disposed`). See `OrtSession`.
  * @param options - `device` (default `'cpu'`), `intraOpThreads`, `interOpThreads`, `logLevel` (default `'fatal'`)
  * @returns a new backend named `onnxruntime-node:<device>`
  * @throws RangeError for a bad option. Its `createSession` throws, for `'cuda'` where the CUDA provider
@@ -104,6 +107,7 @@ export function createOnnxBackend(options: OnnxBackendOptions = {}): Backend {
     ...(options.intraOpThreads !== undefined && { intraOpNumThreads: options.intraOpThreads }),
     interOpNumThreads: options.interOpThreads ?? 1,
   };
+  const queue = new RunQueue();
   return {
     name: `onnxruntime-node:${device}`,
     async createSession(model: Uint8Array | string): Promise<BackendSession> {
@@ -115,7 +119,7 @@ export function createOnnxBackend(options: OnnxBackendOptions = {}): Backend {
       ort.env.logLevel = logLevel;
       const session =
         typeof model === 'string' ? await ort.InferenceSession.create(model, sessionOptions) : await ort.InferenceSession.create(model, sessionOptions);
-      return new OrtSession(`onnxruntime-node:${device}`, session, (t) => new ort.Tensor(t.type, t.data, t.dims as number[]));
+      return new OrtSession(`onnxruntime-node:${device}`, session, (t) => new ort.Tensor(t.type, t.data, t.dims as number[]), { queue });
     },
   };
 }
