@@ -21,7 +21,11 @@ export interface LoadModelOptions {
   cache?: string | false;
   /** Download progress in bytes (`stage: 'read'`). */
   onProgress?: ProgressCallback;
-  /** Aborts the download. */
+  /**
+   * Aborts the load: the downloads stop, and the signal is checked again before and after each
+   * graph's session is made (a session being made finishes first; sessions made are released). The
+   * promise rejects with `signal.reason`.
+   */
   signal?: AbortSignal;
   /** The `fetch` to use (default `globalThis.fetch`). */
   fetch?: typeof fetch;
@@ -93,7 +97,8 @@ export async function fetchManifest(folderUrl: string, options: Pick<LoadModelOp
  * @returns a ready model; `dispose()` it when done
  * @throws TypeError for a bad `url`; {@link @d4rt/core!ModelLoadError | ModelLoadError} for a file that cannot be downloaded (HTTP status named);
  *   {@link @d4rt/core!UnsupportedModelError | UnsupportedModelError} for a manifest of another format or graphs that do not match it;
- *   {@link @d4rt/core!BackendUnavailableError | BackendUnavailableError} when no device could load the graphs (each cause listed)
+ *   {@link @d4rt/core!BackendUnavailableError | BackendUnavailableError} when no device could load the graphs (each cause listed);
+ *   `signal.reason` on abort (during the downloads or around the sessions' creation)
  */
 export async function loadModel(url: string | URL, options: LoadModelOptions = {}): Promise<D4rtModel> {
   const folder = resolveModelUrl(url);
@@ -117,7 +122,7 @@ export async function loadModel(url: string | URL, options: LoadModelOptions = {
     },
   );
   const backends = providers.map((executionProvider) => createWebBackend({ executionProvider }));
-  const { backend, sessions } = await createSessionsWithFallback(backends, [encoderBytes!, decoderBytes!]);
+  const { backend, sessions } = await createSessionsWithFallback(backends, [encoderBytes!, decoderBytes!], options.signal ? { signal: options.signal } : {});
   try {
     return await D4rtModel.create({ manifest, encoder: sessions[0]!, decoder: sessions[1]!, backend: backend.name });
   } catch (error) {

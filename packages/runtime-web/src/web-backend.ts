@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { OrtSession, type Backend, type BackendSession } from '@d4rt/core';
+import { OrtSession, RunQueue, type Backend, type BackendSession } from '@d4rt/core';
 import type * as Ort from 'onnxruntime-web';
 
 type OrtModule = typeof Ort;
@@ -79,6 +79,11 @@ export function configureWasm(options: WasmOptions = {}): { wasmPaths: string | 
 
 let settings: { wasmPaths: string | undefined; threads: number } | null = null;
 const modules: Partial<Record<WebExecutionProvider, Promise<OrtModule>>> = {};
+/**
+ * One run queue per onnxruntime-web build (one WebAssembly instance each): a run keeps its inputs on
+ * the instance's stack across `await`s, so no two runs of any of its sessions may overlap.
+ */
+const queues: Record<WebExecutionProvider, RunQueue> = { wasm: new RunQueue(), webgpu: new RunQueue() };
 
 /** The onnxruntime-web build of `provider`, loaded once, with the wasm settings applied. */
 async function ortFor(provider: WebExecutionProvider): Promise<OrtModule> {
@@ -133,7 +138,10 @@ export async function resolveWebDevice(device: WebDevice): Promise<WebExecutionP
 
 /**
  * An onnxruntime-web {@link Backend} on one execution provider. Wasm settings come from
- * {@link configureWasm} (call it first to set `wasmPaths` or threads).
+ * {@link configureWasm} (call it first to set `wasmPaths` or threads). Every session of a provider
+ * in this realm (all models) shares one `RunQueue`: one graph runs at a time, in call order, and a
+ * session is released only once its run under way has finished. Overlapping runs would share the
+ * WebAssembly stack, and a session released under its run leaves that run unsettled. See `OrtSession`.
  * @param options - `executionProvider` (default `'wasm'`)
  * @returns a new backend named `onnxruntime-web:<provider>`
  * @throws RangeError for an unknown provider
@@ -157,7 +165,7 @@ export function createWebBackend(options: { executionProvider?: WebExecutionProv
       const ort = await ortFor(provider);
       const session =
         typeof model === 'string' ? await ort.InferenceSession.create(model, sessionOptions) : await ort.InferenceSession.create(model, sessionOptions);
-      return new OrtSession(name, session, (t) => new ort.Tensor(t.type, t.data, t.dims as number[]));
+      return new OrtSession(name, session, (t) => new ort.Tensor(t.type, t.data, t.dims as number[]), { queue: queues[provider] });
     },
   };
 }

@@ -115,7 +115,7 @@ function rebuild(e: SerializedError): Error {
     case 'InvalidVideoError':
       return new InvalidVideoError(e.reason ?? 'bad-frames', e.message, options);
     case 'SceneDisposedError':
-      return Object.assign(new SceneDisposedError(e.message), options);
+      return new SceneDisposedError(e.message, options);
     case 'BackendUnavailableError': {
       const failures: BackendFailure[] = (e.failures ?? []).map((f) => ({ backend: f.backend, error: deserializeError(f.error) }));
       return new BackendUnavailableError(e.message, failures);
