@@ -6,7 +6,8 @@ Writes ``encoder.onnx`` (video [1, T, 3, H, W], aspect [1] -> memory [1, N, C]),
 (memory, coords [1, Q, 2], times int64 [1, Q, 3], patches [1, Q, 3 p p] -> xyz [1, Q, 3],
 uv [1, Q, 2, bins], visibility [1, Q], confidence [1, Q]; Q dynamic), both ONNX opset 17, and
 ``manifest.json``. The folder is written next to the target and renamed into place, so a failed
-export leaves nothing half-written. ``--parity`` runs both graphs in onnxruntime (through
+export leaves nothing half-written; other files in the folder (a model card, evaluations) are kept.
+``--parity`` runs both graphs in onnxruntime (through
 onnxruntime-node, see tools/ort-run.mjs) and in PyTorch on the same inputs and prints the max abs
 difference per output.
 """
@@ -111,7 +112,9 @@ def load_weights(model: D4RT, state: dict, source: str) -> None:
 
 
 def export_model(model: D4RT, cfg: ModelConfig, out: Path, name: str = 'd4rt-tiny', extra: dict | None = None) -> Path:
-    """Exports into ``out`` atomically (temp folder beside it, then rename). Returns ``out``."""
+    """Exports into ``out`` atomically (temp folder beside it, then rename). Other files already in
+    ``out`` (a model card, evaluations, pictures) are kept; ``encoder.onnx``, ``decoder.onnx`` and
+    ``manifest.json`` are replaced. Returns ``out``."""
     model = model.eval().cpu()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -133,6 +136,14 @@ def export_model(model: D4RT, cfg: ModelConfig, out: Path, name: str = 'd4rt-tin
         info = {'parameters': count_parameters(model.encoder) + count_parameters(model.decoder), **(extra or {})}
         (tmp / 'manifest.json').write_text(json.dumps(manifest(cfg, name, {'info': info}), indent=2) + '\n')
         if out.exists():
+            # keep what else the folder holds (model card, evaluations, pictures): only the three
+            # exported files are replaced
+            for entry in out.iterdir():
+                if not (tmp / entry.name).exists():
+                    if entry.is_dir():
+                        shutil.copytree(entry, tmp / entry.name, symlinks=True)
+                    else:
+                        shutil.copy2(entry, tmp / entry.name, follow_symlinks=False)
             old = out.with_name(f'.{out.name}-old')
             if old.exists():
                 shutil.rmtree(old)
@@ -194,7 +205,7 @@ def main(argv=None):
     ap.add_argument('--parity', action='store_true')
     args = ap.parse_args(argv)
     model, cfg, st = load_checkpoint(args.ckpt)
-    extra = {'trainedSteps': st.get('step')}
+    extra = {'trainedSteps': st.get('total_steps', st.get('step'))}
     export_model(model, cfg, args.out, args.name, extra)
     print(f'exported {args.name} ({count_parameters(model):,} parameters) to {args.out}')
     for f in sorted(args.out.iterdir()):

@@ -49,6 +49,23 @@ def test_failed_export_leaves_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+
+def test_export_over_a_model_folder_keeps_its_other_files(tmp_path):
+    # a model folder also holds its card, evaluations and pictures: only the exported files change
+    cfg = preset('tiny').model
+    out = tmp_path / 'model'
+    export_model(D4RT(cfg).eval(), cfg, out)
+    (out / 'MODEL_CARD.md').write_text('card')
+    (out / 'extra').mkdir()
+    (out / 'extra' / 'figure.png').write_bytes(b'png')
+    before = (out / 'encoder.onnx').read_bytes()
+    torch.manual_seed(1)
+    export_model(D4RT(cfg).eval(), cfg, out)
+    assert (out / 'MODEL_CARD.md').read_text() == 'card'
+    assert (out / 'extra' / 'figure.png').read_bytes() == b'png'
+    assert (out / 'encoder.onnx').read_bytes() != before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['model']
+
 SHIPPED = Path(__file__).resolve().parents[2] / 'packages' / 'models' / 'd4rt-tiny'
 CKPT = Path(__file__).resolve().parents[1] / 'checkpoints' / 'd4rt-tiny.pt'
 
