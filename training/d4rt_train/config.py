@@ -82,7 +82,9 @@ class ModelConfig:
         return 1 + self.tubelets * (2 if self.depth_decoder == 'unet' else 1) + self.corr_tokens
 
 
-V2_OPTIONS = {'stem': 'conv', 'query_norm': True, 'depth_skip': True}
+# The shipped d4rt-tiny v2: conv stem, dense depth head (and its decoder skip), normalised query
+# summands, the correlation track estimate and one refinement after the first decoder block.
+V2_OPTIONS = {'stem': 'conv', 'query_norm': True, 'depth_skip': True, 'track_refine': True, 'corr_track': True}
 
 
 @dataclass(frozen=True)
@@ -116,11 +118,12 @@ class TrainConfig:
 
 def preset(name: str) -> TrainConfig:
     """Named presets: ``tiny`` (tests, seconds), ``cpu`` (the shipped d4rt-tiny v2: conv stem, dense
-    depth head with its decoder skip, normalised query summands), ``gpu`` (the same model with
+    depth head with its decoder skip, normalised query summands, correlation track estimate and
+    one refinement), ``gpu`` (the same model with
     8x the clips per step, for a lent GPU; it warm-starts from the committed checkpoint), ``v1``
     (the first d4rt-tiny: linear tubelet embedding, no dense depth loss)."""
     if name == 'tiny':
-        m = ModelConfig(T=4, H=32, W=48, width=32, depth=2, heads=2, dec_width=32, dec_depth=1,
+        m = ModelConfig(T=4, H=32, W=48, width=32, depth=2, heads=2, dec_width=32, dec_depth=2,
                         dec_heads=2, fourier_bands=4, uv_bins=16, **V2_OPTIONS, stem_channels=(8, 16, 16))
         return TrainConfig(model=m, batch=2, queries=256, steps=60, lr=2e-3, warmup=5, pool=4,
                            refresh=1, val_clips=2, val_every=1000, ckpt_every=1000, waux=1.0)
