@@ -39,6 +39,7 @@ const sidebar: DefaultTheme.SidebarItem[] = [
     items: [
       { text: 'Queries, conventions, heads', link: '/concepts' },
       { text: 'Model format (d4rt-model/1)', link: '/model-format' },
+      { text: 'The reference model d4rt-tiny', link: '/reference-model' },
     ],
   },
   {
@@ -65,7 +66,7 @@ export default defineConfig({
   themeConfig: {
     nav: [
       { text: 'Guide', link: '/guide/getting-started', activeMatch: '^/guide/' },
-      { text: 'Concepts', link: '/concepts', activeMatch: '^/(concepts|model-format)' },
+      { text: 'Concepts', link: '/concepts', activeMatch: '^/(concepts|model-format|reference-model)' },
       { text: 'API', link: '/api/', activeMatch: '^/api/' },
       { text: 'Demo', link: '/demo' },
       { text: 'Benchmarks', link: '/benchmarks' },

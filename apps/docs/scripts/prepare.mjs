@@ -1,6 +1,7 @@
 /**
  * Copies what the docs site serves as static files into `public/` (all git-ignored):
- * - `public/models/d4rt-tiny/`: the embedded reference model (manifest.json, encoder.onnx, decoder.onnx);
+ * - `public/models/d4rt-tiny/`: the embedded reference model (manifest.json, encoder.onnx, decoder.onnx)
+ *   and its model card's pictures (heldout-figure.png, training-curves.png);
  * - `public/fixtures/demo/`: the bundled demo clip (demo.mp4);
  * - `public/ort/`: onnxruntime-web's wasm runtime files.
  * Writes into a temporary folder first and renames, so an interrupted run leaves no half-copied tree.
@@ -30,7 +31,10 @@ async function place(name, fill) {
 
 const manifest = JSON.parse(await readFile(path.join(modelDir, 'manifest.json'), 'utf8'));
 await place('models/d4rt-tiny', async (dir) => {
-  for (const f of ['manifest.json', manifest.files.encoder, manifest.files.decoder]) await cp(path.join(modelDir, f), path.join(dir, f));
+  // The graphs for the demo, and the model card's pictures for the reference-model page.
+  for (const f of ['manifest.json', manifest.files.encoder, manifest.files.decoder, 'heldout-figure.png', 'training-curves.png']) {
+    await cp(path.join(modelDir, f), path.join(dir, f));
+  }
 });
 await place('fixtures/demo', async (dir) => {
   await cp(path.join(demoDir, 'demo.mp4'), path.join(dir, 'demo.mp4'));
