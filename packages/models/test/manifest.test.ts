@@ -38,9 +38,13 @@ describe('d4rt-tiny manifest', () => {
     expect(manifest.decoder.outputs.xyz.decode).toBe('log-depth');
     expect(manifest.decoder.outputs.visibility.decode).toBe('sigmoid');
     expect(manifest.decoder.outputs.confidence.decode).toBe('sigmoid');
-    // memory tokens = aspect token + one per tubelet (config.tubelet_t x config.patch^2)
+    // memory rows = aspect token + one per tubelet (config.tubelet_t x config.patch^2) + with
+    // corr_track, every frame's stride-4 correlation features (corr_channels per position) packed
+    // into rows of C
     const c = manifest.config;
-    expect(N).toBe(1 + (T / c.tubelet_t) * (H / c.patch) * (W / c.patch));
+    const tubelets = (T / c.tubelet_t) * (H / c.patch) * (W / c.patch);
+    const corrRows = c.corr_track ? (T * (H / 4) * (W / 4) * c.corr_channels) / C : 0;
+    expect(N).toBe(1 + tubelets + corrRows);
     expect(manifest.normalization.mean).toHaveLength(3);
     expect(manifest.normalization.std).toHaveLength(3);
   });
