@@ -27,7 +27,7 @@ export const COMMON_HELP = `Common options:
   --model <dir>        model folder (d4rt-model/1); default the embedded d4rt-tiny
   --device <d>         auto | cpu | cuda (default auto)
   --threads <n>        onnxruntime threads per operator (default: all cores)
-  --chunk-size <n>     queries per decoder run (default 4096; answers do not depend on it)
+  --chunk-size <n>     queries per decoder run (default 4096; answers depend on it by float32 rounding at most)
   -o, --out <dir>      output folder (default ./d4rt-out); written all-or-nothing
   -q, --quiet          no progress output
   -h, --help           this help`;

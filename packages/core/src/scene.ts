@@ -1,7 +1,7 @@
 /**
  * A `Scene` is one encoded video: the encoder's memory plus what the decoder needs. Every output
  * is a batch of queries against that memory, answered in chunks (queries never attend to each
- * other, so the chunk size never changes an answer).
+ * other, so the chunk size changes an answer by float32 rounding at most).
  *
  * Frames are the model's T frames, `0 .. frames-1`; `sourceIndices[k]` is the source frame behind
  * model frame `k`. Intrinsics are in pixels of the source video; poses are camera-to-world
@@ -32,7 +32,7 @@ export const DEFAULT_CHUNK_SIZE = 4096;
 
 /** Options shared by every query-running method. */
 export interface QueryOptions {
-  /** Queries per decoder run (integer >= 1; default {@link DEFAULT_CHUNK_SIZE}). Answers do not depend on it. */
+  /** Queries per decoder run (integer >= 1; default {@link DEFAULT_CHUNK_SIZE}). Answers do not depend on it beyond float32 rounding. */
   chunkSize?: number;
   /** Progress (`stage: 'query'`, in queries). */
   onProgress?: ProgressCallback;

@@ -23,7 +23,9 @@ afterAll(async () => {
 const randomQueries = (n: number, seed: number) => randomQueriesOf({ count: n, frames: 16, seed });
 
 describe('Scene.query', () => {
-  it('gives identical answers for chunk sizes 1, 17 and 4096', async () => {
+  it('gives the same answers, to float32 rounding, for chunk sizes 1, 17 and 4096', async () => {
+    // onnxruntime may sum in another order for another batch size (the reference model's
+    // correlation features make that visible): ~1e-7 relative, far below any model error
     const q = randomQueries(150, 3);
     const [a, b, c] = [
       await scene.query(q, { chunkSize: 1 }),
@@ -31,8 +33,14 @@ describe('Scene.query', () => {
       await scene.query(q, { chunkSize: 4096 }),
     ];
     for (const key of ['xyz', 'uv', 'visibility', 'confidence'] as const) {
-      expect(Array.from(b[key])).toEqual(Array.from(a[key]));
-      expect(Array.from(c[key])).toEqual(Array.from(a[key]));
+      for (const other of [b, c]) {
+        expect(other[key].length).toBe(a[key].length);
+        let worst = 0;
+        for (let i = 0; i < a[key].length; i++) {
+          worst = Math.max(worst, Math.abs(other[key][i]! - a[key][i]!) / Math.max(1, Math.abs(a[key][i]!)));
+        }
+        expect(worst, key).toBeLessThan(1e-5);
+      }
     }
     expect(a.count).toBe(150);
     // decoded ranges: depth > 0, uv in [0, 1], probabilities in (0, 1)
