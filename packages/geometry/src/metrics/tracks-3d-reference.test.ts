@@ -60,7 +60,7 @@ describe('tapVid3dMetrics against the reference definitions (tapnet compute_tapv
 
   for (const c of fixture.cases) {
     it(c.name, () => {
-      const m = tapVid3dMetrics(c.pred, c.gt, {
+      const options = {
         frames: c.frames,
         points: c.points,
         intrinsics: c.intrinsics,
@@ -68,8 +68,8 @@ describe('tapVid3dMetrics against the reference definitions (tapnet compute_tapv
         queryFrames: c.queryFrames,
         fixedMetricThreshold: c.fixedMetricThreshold,
         localNeighborhoodRadius: c.localNeighborhoodRadius,
-        trackwise: true,
-      });
+      };
+      const m = tapVid3dMetrics(c.pred, c.gt, { ...options, trackwise: true });
       const e = c.expected;
       expectClose([m.averagePtsWithin, m.averageJaccard, m.occlusionAccuracy], [e.averagePtsWithin, e.averageJaccard, e.occlusionAccuracy], 'APD3D, AJ, OA');
       expectClose(m.ptsWithin, e.ptsWithin, 'ptsWithin');
@@ -84,15 +84,7 @@ describe('tapVid3dMetrics against the reference definitions (tapnet compute_tapv
       e.perTrack.ptsWithin.forEach((row, k) => expectClose(t.ptsWithin[k]!, row, `perTrack.ptsWithin[${k}]`));
       e.perTrack.jaccard.forEach((row, k) => expectClose(t.jaccard[k]!, row, `perTrack.jaccard[${k}]`));
       // Without trackwise the video-level values are the same and perTrack is absent.
-      const plain = tapVid3dMetrics(c.pred, c.gt, {
-        frames: c.frames,
-        points: c.points,
-        intrinsics: c.intrinsics,
-        scaling: c.scaling,
-        queryFrames: c.queryFrames,
-        fixedMetricThreshold: c.fixedMetricThreshold,
-        localNeighborhoodRadius: c.localNeighborhoodRadius,
-      });
+      const plain = tapVid3dMetrics(c.pred, c.gt, options);
       expect(plain.perTrack).toBeUndefined();
       expect(plain.ptsWithin).toEqual(m.ptsWithin);
       expect(plain.jaccard).toEqual(m.jaccard);
