@@ -311,8 +311,9 @@ export async function evaluateScene(
   }
   // camera ground truth relative to the first evaluated frame
   const c2w = seq.cameraToWorld;
-  const inv0 = c2w && mat4.invert(mat4.create(), c2w[source[0]!]!)!;
-  const gtPoses = c2w && inv0 ? source.map((s) => mat4.multiply(mat4.create(), inv0, c2w[s]!)) : undefined;
+  // float64 throughout: ground-truth poses keep their precision up to the metric
+  const inv0 = c2w && (mat4.invert(new Float64Array(16) as unknown as mat4, c2w[source[0]!]!) as Float64Array | null);
+  const gtPoses = c2w && inv0 ? source.map((s) => mat4.multiply(new Float64Array(16) as unknown as mat4, inv0, c2w[s]!) as Float64Array) : undefined;
   // track ground truth of the T model frames, and the points that never move
   let trackTruth: { gxyz: Float32Array; gvis: Uint8Array; still: Float32Array; opts: { frames: number; points: number; intrinsics: Intrinsics } } | undefined;
   if (trackPoints && seq.tracks) {

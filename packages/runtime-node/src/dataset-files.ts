@@ -79,13 +79,13 @@ export async function readFloats(fn: string, file: string, length: number, what:
   return new Float32Array(copy.buffer);
 }
 
-export function readPoses(fn: string, file: string, poses: unknown, T: number): Float32Array[] {
+export function readPoses(fn: string, file: string, poses: unknown, T: number): Float64Array[] {
   if (!Array.isArray(poses) || poses.length !== T) {
     throw new InvalidVideoError('bad-frames', `${fn}: ${file}: cameraToWorld must hold ${T} row-major 4x4 matrices (it holds ${describeValue(poses)})`);
   }
   return poses.map((m: unknown, i) => {
     try {
-      return poseFromRowMajor(new Float32Array(16), m as number[]) as Float32Array;
+      return poseFromRowMajor(new Float64Array(16), m as number[]) as Float64Array;
     } catch (error) {
       throw new InvalidVideoError('bad-frames', `${fn}: ${file}: cameraToWorld[${i}] is not a 4x4 matrix (${(error as Error).message})`);
     }
@@ -93,9 +93,9 @@ export function readPoses(fn: string, file: string, poses: unknown, T: number): 
 }
 
 /** With `world: 'camera0'`, `inverse(pose0) * pose` for every pose (frame 0 becomes the identity). */
-export function rebase(poses: Float32Array[], options: ReadDatasetOptions): Float32Array[] {
+export function rebase(poses: Float64Array[], options: ReadDatasetOptions): Float64Array[] {
   if (options.world !== 'camera0') return poses;
-  const out = poses.map((p) => relativePose(new Float32Array(16), poses[0]!, p) as Float32Array);
+  const out = poses.map((p) => relativePose(new Float64Array(16), poses[0]!, p) as Float64Array);
   out[0]!.set([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
   return out;
 }

@@ -96,16 +96,16 @@ export async function readImagePoses(folder: string, options: ReadDatasetOptions
   };
 }
 
-async function readTumPoses(fn: string, file: string): Promise<Float32Array[]> {
+async function readTumPoses(fn: string, file: string): Promise<Float64Array[]> {
   try {
-    return parseTum(await readText(fn, file)).poses.map((p) => Float32Array.from(p));
+    return parseTum(await readText(fn, file)).poses.map((p) => Float64Array.from(p));
   } catch (error) {
     if (error instanceof InvalidVideoError) throw error;
     throw new InvalidVideoError('bad-frames', `${fn}: ${file}: ${(error as Error).message}`, { cause: error });
   }
 }
 
-async function readJsonPoses(fn: string, file: string): Promise<Float32Array[]> {
+async function readJsonPoses(fn: string, file: string): Promise<Float64Array[]> {
   let json: unknown;
   try {
     json = JSON.parse(await readText(fn, file));
@@ -117,7 +117,7 @@ async function readJsonPoses(fn: string, file: string): Promise<Float32Array[]> 
   if (!Array.isArray(list)) throw new InvalidVideoError('bad-frames', `${fn}: ${file} must be an array of 4x4 matrices, or an object with one as cameraToWorld (it is ${describeValue(json)})`);
   return list.map((m: unknown, i) => {
     try {
-      return poseFromRowMajor(new Float32Array(16), m as number[]) as Float32Array;
+      return poseFromRowMajor(new Float64Array(16), m as number[]) as Float64Array;
     } catch (error) {
       throw new InvalidVideoError('bad-frames', `${fn}: ${file}: pose ${i} is not a row-major 4x4 matrix (${(error as Error).message})`);
     }

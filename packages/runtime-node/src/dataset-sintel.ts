@@ -40,7 +40,7 @@ export function parseSintelDepth(fn: string, file: string, bytes: Uint8Array): {
  * @returns the intrinsics and the camera-to-world pose (the inverse of `N`), column-major
  * @throws {@link InvalidVideoError} `'bad-frames'` naming the file for a wrong tag or length
  */
-export function parseSintelCamera(fn: string, file: string, bytes: Uint8Array): { intrinsics: Intrinsics; cameraToWorld: Float32Array } {
+export function parseSintelCamera(fn: string, file: string, bytes: Uint8Array): { intrinsics: Intrinsics; cameraToWorld: Float64Array } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < 4 || view.getFloat32(0, true) !== SINTEL_TAG) throw badFile(fn, file, `not a Sintel .cam camera file (the first 4 bytes must be the tag 'PIEH' = ${SINTEL_TAG})`);
   if (bytes.length !== 4 + 21 * 8) throw badFile(fn, file, `holds ${bytes.length} bytes; 4 + (9 + 12) * 8 = 172 expected`);
@@ -48,7 +48,7 @@ export function parseSintelCamera(fn: string, file: string, bytes: Uint8Array): 
   if (!v.every(Number.isFinite)) throw badFile(fn, file, 'holds a value that is not finite');
   const intrinsics = { fx: v[0]!, fy: v[4]!, cx: v[2]!, cy: v[5]! };
   const worldToCamera = poseFromRowMajor(new Float64Array(16), [v.slice(9, 13), v.slice(13, 17), v.slice(17, 21), [0, 0, 0, 1]]);
-  return { intrinsics, cameraToWorld: Float32Array.from(invertPose(new Float64Array(16), worldToCamera)) };
+  return { intrinsics, cameraToWorld: invertPose(new Float64Array(16), worldToCamera) as Float64Array };
 }
 
 /**
@@ -85,7 +85,7 @@ export async function readSintel(folder: string, options: ReadDatasetOptions = {
   const T = images.length;
   const depth = new Float32Array(T * W * H);
   const intrinsics: Intrinsics[] = [];
-  const cameraToWorld: Float32Array[] = [];
+  const cameraToWorld: Float64Array[] = [];
   for (let i = 0; i < T; i++) {
     const dpt = path.join(dir, 'depth', `${stems[i]}.dpt`);
     const d = parseSintelDepth(fn, dpt, await readBuffer(fn, dpt));

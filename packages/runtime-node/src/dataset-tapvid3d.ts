@@ -106,7 +106,7 @@ export async function readTapVid3d(file: string, options: ReadDatasetOptions = {
     notes.push('no queries_xyt: each track is queried at its first visible frame');
   }
 
-  let cameraToWorld: Float32Array[] | undefined;
+  let cameraToWorld: Float64Array[] | undefined;
   let xyzCam0: Float32Array | undefined;
   if (arrays.has('extrinsics_w2c')) {
     const e = arrays.get('extrinsics_w2c')!;
@@ -116,7 +116,7 @@ export async function readTapVid3d(file: string, options: ReadDatasetOptions = {
     for (let t = 0; t < T; t++) {
       const m = Array.from({ length: 12 }, (_, i) => ed[t * (rows === 3 ? 12 : 16) + i]!);
       const w2c = poseFromRowMajor(new Float64Array(16), [m.slice(0, 4), m.slice(4, 8), m.slice(8, 12), [0, 0, 0, 1]]);
-      cameraToWorld.push(Float32Array.from(invertPose(new Float64Array(16), w2c)));
+      cameraToWorld.push(invertPose(new Float64Array(16), w2c) as Float64Array);
     }
     // the point of frame t in camera 0: inverse(c2w_0) * c2w_t * p
     xyzCam0 = new Float32Array(T * N * 3);

@@ -88,6 +88,11 @@ describe('readTumRgbd (a generated sample in the TUM layout)', () => {
     expect([p[12], p[13], p[14]].map((v) => Number(v!.toFixed(5)))).toEqual([1.03, 2.06, 0.5]);
     expect(p[0]).toBeCloseTo(Math.cos(1.03), 6);
     expect(p[8]).toBeCloseTo(Math.sin(1.03), 6); // column-major: R[0][2] = sin
+    // float64 from the file to the metric: the translation is the file's number, bit for bit
+    expect(p).toBeInstanceOf(Float64Array);
+    const t1 = 0.99 + 4 * 0.01;
+    expect([p[12], p[13]]).toEqual([Number(`${t1}`), Number(`${2 * t1}`)]);
+    expect(Math.fround(t1)).not.toBe(t1); // (a Float32Array would fail the line above)
     expect(seq.notes).toEqual([
       '2 of 5 colour images have no depth image within 0.02 s and were dropped',
       "the images are 16x12, but TUM's intrinsics are for 640x480",

@@ -121,7 +121,7 @@ async function listByTimestamp(fn: string, dir: string, extensions: readonly str
  * less than 0.02 s apart, each used once, closest pairs first); colour images left without a
  * partner are dropped, and `notes` says how many. Depth: 16-bit PNG / {@link TUM_DEPTH_FACTOR}
  * (5000 = 1 m; 0 = no value). Poses: `groundtruth.txt` lines `timestamp tx ty tz qx qy qz qw`
- * (camera-to-world, read in float64 by `parseTum`, stored as `Float32Array`). Intrinsics:
+ * (camera-to-world, read and kept in float64). Intrinsics:
  * `options.intrinsics`, else {@link TUM_INTRINSICS} of the `freiburg1/2/3` in the folder's name
  * (TUM's `rgbd_dataset_freiburg1_xyz` etc.), else ROS's default with a note.
  *
@@ -184,7 +184,7 @@ export async function readTumRgbd(folder: string, options: ReadDatasetOptions = 
     if (key === 'default') notes.push(`the folder name ${JSON.stringify(path.basename(dir))} names no freiburg1/2/3 camera: ROS's default intrinsics fx = fy = 525, cx = 319.5, cy = 239.5 were used (give the intrinsics to override)`);
   }
   if (!options.intrinsics && (W !== 640 || H !== 480)) notes.push(`the images are ${W}x${H}, but TUM's intrinsics are for 640x480`);
-  const cameraToWorld = chosen.map((c) => Float32Array.from(gt.poses[c.pose]!));
+  const cameraToWorld = chosen.map((c) => Float64Array.from(gt.poses[c.pose]!));
   return {
     name: path.basename(dir),
     layout: 'tum-rgbd',

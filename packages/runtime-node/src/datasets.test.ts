@@ -27,7 +27,7 @@ function checkShapes(seq: CompleteGroundTruthSequence, frames: number, width: nu
   expect(seq.intrinsics.length).toBe(frames);
   expect(seq.cameraToWorld.length).toBe(frames);
   for (const p of seq.cameraToWorld) {
-    expect(p).toBeInstanceOf(Float32Array);
+    expect(p).toBeInstanceOf(Float64Array);
     expect(p.length).toBe(16);
     expect(Array.from(p.subarray(12))).toEqual([p[12], p[13], p[14], 1]);
     expect([p[3], p[7], p[11]]).toEqual([0, 0, 0]); // column-major: bottom row is (0, 0, 0, 1)

@@ -14,7 +14,7 @@
  * | `image-poses` | images + `poses.txt`, `trajectory.tum` or `poses.json` ({@link readImagePoses}) | poses (depth with `depth/`) |
  *
  * Poses are camera-to-world, OpenCV axes (x right, y down, z forward), column-major
- * `Float32Array(16)` (gl-matrix `mat4`). What a layout does not provide is absent from the
+ * `Float64Array(16)` (gl-matrix `mat4` layout, kept in float64 so evaluation loses no precision). What a layout does not provide is absent from the
  * sequence (`depth`, `intrinsics`, `cameraToWorld`, `tracks` are then `undefined`), and how
  * something was chosen (default intrinsics, dropped frames) is said in `notes`.
  *
@@ -90,10 +90,10 @@ export interface GroundTruthSequence {
   /** Per-frame intrinsics in pixels; absent when unknown (image-poses without `options.intrinsics`). */
   intrinsics?: Intrinsics[];
   /**
-   * Per-frame camera-to-world pose, column-major `Float32Array(16)`; see
+   * Per-frame camera-to-world pose, column-major `Float64Array(16)` (float64 from file to metric); see
    * {@link ReadDatasetOptions.world}. Absent when unknown (TAPVid-3D files without `extrinsics_w2c`).
    */
-  cameraToWorld?: Float32Array[];
+  cameraToWorld?: Float64Array[];
   /** Ground-truth tracks (fixture clips, TAPVid-3D). */
   tracks?: GroundTruthTracks;
   /** What the reader chose or dropped that a user should know (default intrinsics, unmatched frames). */
@@ -329,11 +329,11 @@ export async function readOpen3dRgbd(folder: string, options: ReadDatasetOptions
   if (Math.floor(lines.length / 5) < T) {
     throw new InvalidVideoError('bad-frames', `${fn}: ${logPath} holds ${Math.floor(lines.length / 5)} poses (${lines.length} lines, 5 per pose) but rgbd.match lists ${T} frames`);
   }
-  const cameraToWorld: Float32Array[] = [];
+  const cameraToWorld: Float64Array[] = [];
   for (let i = 0; i < T; i++) {
     const rows = lines.slice(i * 5 + 1, i * 5 + 5).map((l) => l.split(/\s+/).map(Number));
     try {
-      cameraToWorld.push(poseFromRowMajor(new Float32Array(16), rows) as Float32Array);
+      cameraToWorld.push(poseFromRowMajor(new Float64Array(16), rows) as Float64Array);
     } catch (error) {
       throw new InvalidVideoError('bad-frames', `${fn}: ${logPath}: pose ${i} (lines ${i * 5 + 2}-${i * 5 + 5}) is not a 4x4 matrix (${(error as Error).message})`);
     }
