@@ -51,7 +51,7 @@ function lastLine(mean: ReturnType<typeof meanResult>): string {
 }
 
 /** `d4rt demo`. */
-export async function runDemo(argv: string[]): Promise<CommandResult> {
+export async function runDemo(argv: string[], signal?: AbortSignal): Promise<CommandResult> {
   const { values } = parse('demo', argv, { ...COMMON_OPTIONS, stats: { type: 'boolean', default: false }, prior: { type: 'boolean', default: false } }, false);
   if (values.help) {
     return {
@@ -79,15 +79,16 @@ ${COMMON_HELP}
   const model = await openModel('demo', values, progress);
   try {
     const folder = join(fixturesPath(), 'demo');
-    const gt = await readDataset(folder);
-    const video = await readVideo(join(folder, 'demo.mp4'), { frames: model.manifest.clip.frames, onProgress: progress });
-    const scene = await model.encode(video, { onProgress: progress });
+    const abort = signal ? { signal } : {};
+    const gt = await readDataset(folder, abort);
+    const video = await readVideo(join(folder, 'demo.mp4'), { frames: model.manifest.clip.frames, onProgress: progress, ...abort });
+    const scene = await model.encode(video, { onProgress: progress, ...abort });
     let priorScene: Scene | undefined;
     try {
-      if (values.prior) priorScene = await model.encode(blankVideo(video), { onProgress: progress });
+      if (values.prior) priorScene = await model.encode(blankVideo(video), { onProgress: progress, ...abort });
       const seq = { ...gt, video };
-      const ev = await evaluateScene(scene, seq, { protocol: 'fixture', chunkSize, onProgress: progress, ...(priorScene && { priorScene }) });
-      const cloud = await scene.pointCloud({ chunkSize, onProgress: progress });
+      const ev = await evaluateScene(scene, seq, { protocol: 'fixture', chunkSize, onProgress: progress, ...abort, ...(priorScene && { priorScene }) });
+      const cloud = await scene.pointCloud({ chunkSize, onProgress: progress, ...abort });
       const files = await writeOutputFolder(out, async (dir) => {
         await writeDepthOutputs(dir, ev.depth, scene, undefined, video);
         await writeCameraOutputs(dir, ev.cameras, scene, video.fps);
@@ -130,7 +131,7 @@ function intrinsicsOption(value: string | undefined): Intrinsics | undefined {
 }
 
 /** `d4rt eval`. */
-export async function runEval(argv: string[]): Promise<CommandResult> {
+export async function runEval(argv: string[], signal?: AbortSignal): Promise<CommandResult> {
   const { out: _unused, ...common } = COMMON_OPTIONS;
   const { values, positionals } = parse('eval', argv, { ...common, fixtures: { type: 'boolean', default: false }, json: { type: 'string' }, figure: { type: 'string' }, 'no-prior': { type: 'boolean', default: false }, intrinsics: { type: 'string' } });
   if (values.help) {
@@ -191,11 +192,11 @@ ${COMMON_HELP.replace(/\n {2}-o, --out.*$/m, '')}
   const rows: FigureRow[] = [];
   try {
     for (const folder of folders) {
-      const seq = await readDataset(folder, intrinsics ? { intrinsics } : {});
+      const seq = await readDataset(folder, { ...(intrinsics && { intrinsics }), ...(signal && { signal }) });
       progress.label(seq.name);
       for (const note of seq.notes ?? []) process.stderr.write(`d4rt eval: ${seq.name} (${seq.layout}): ${note}\n`);
       const onOutputs = figure ? { onOutputs: (o: EvalOutputs, scene: Scene) => void rows.push(figureRow(seq, o, scene)) } : {};
-      results.push(await evaluateSequence(model, seq, { chunkSize, onProgress: progress, prior: !values['no-prior'], ...onOutputs }));
+      results.push(await evaluateSequence(model, seq, { chunkSize, onProgress: progress, prior: !values['no-prior'], ...onOutputs, ...(signal && { signal }) }));
     }
   } finally {
     progress.done();

@@ -172,12 +172,13 @@ export function evaluatedFrames(scene: Pick<Scene, 'frames' | 'sourceIndices' | 
  * the prior baseline) and computes the model's and the baselines' metrics.
  * @param model - a loaded model
  * @param seq - the sequence and its ground truth
- * @param options - `protocol` (default `'fixture'` when the sequence has tracks and depth, else `'real'`), `prior`, `chunkSize`, `onProgress`
+ * @param options - `protocol` (default `'fixture'` when the sequence has tracks and depth, else `'real'`), `prior`, `chunkSize`, `onProgress`, `signal`
  * @returns a new {@link EvalResult}
+ * @throws `signal.reason` when `signal` aborts (scenes are disposed)
  */
 export async function evaluateSequence(model: D4rtModel, seq: EvalSequence, options: EvalOptions = {}): Promise<EvalResult> {
   const { prior = true, onOutputs, ...rest } = options;
-  const enc = { ...(options.onProgress && { onProgress: options.onProgress }) };
+  const enc = { ...(options.onProgress && { onProgress: options.onProgress }), ...(options.signal && { signal: options.signal }) };
   const scene = await model.encode(seq.video, enc);
   try {
     const priorScene = prior ? await model.encode(blankVideo(seq.video), enc) : undefined;
@@ -204,6 +205,8 @@ export interface EvalOptions {
   prior?: boolean;
   chunkSize?: number;
   onProgress?: ProgressCallback;
+  /** Cancels the encodes and every scene call; the promise rejects with `signal.reason`. */
+  signal?: AbortSignal;
   /**
    * Called once with the outputs {@link evaluateScene} computed and the model's scene, before the
    * scene is disposed (e.g. to draw them: `d4rt eval --figure`).
@@ -257,7 +260,7 @@ export async function evaluateScene(
   options: EvalSceneOptions = {},
 ): Promise<EvalOutputs> {
   const protocol = options.protocol ?? (seq.tracks && seq.depth ? 'fixture' : 'real');
-  const q = { ...(options.chunkSize !== undefined && { chunkSize: options.chunkSize }), ...(options.onProgress && { onProgress: options.onProgress }) };
+  const q = { ...(options.chunkSize !== undefined && { chunkSize: options.chunkSize }), ...(options.onProgress && { onProgress: options.onProgress }), ...(options.signal && { signal: options.signal }) };
   const { width: Ws, height: Hs } = seq.video;
   const { source, model: frames } = evaluatedFrames(scene, seq.video.frames);
   const n = source.length;

@@ -51,8 +51,8 @@ export async function main(argv: string[]): Promise<number> {
     let result: CommandResult;
     if (command === undefined || command === '--help' || command === '-h' || command === 'help') result = { stdout: `${mainHelp()}\n` };
     else if (command === '--version' || command === '-v') result = { stdout: `${version()}\n` };
-    else if (command === 'demo') result = await runDemo(rest);
-    else if (command === 'eval') result = await runEval(rest);
+    else if (command === 'demo') result = await runDemo(rest, cancel.signal);
+    else if (command === 'eval') result = await runEval(rest, cancel.signal);
     else if (command === 'bench') result = await runBench(rest);
     else if (isVideoCommand(command)) result = await runVideoCommand(command, rest, cancel.signal);
     else throw new UsageError(`d4rt: unknown command ${JSON.stringify(command)}; the commands are demo, depth, track, pose, recon, eval, bench (see d4rt --help)`);

@@ -254,6 +254,30 @@ describe('outputs', () => {
     expect(lastNp.inputDependence).toBeNull();
   }, 180_000);
 
+  it('Ctrl-C during d4rt eval stops it at once: exit 130, no --json file', async () => {
+    const json = join(dir, 'eval-cancelled.json');
+    const child = spawn(process.execPath, [BIN, 'eval', '--fixtures', '--json', json], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let sentAt = 0;
+    const code = await new Promise<number | null>((resolveCode) => {
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+        // the first clip's queries are under way (before, eval ran on to the end and exited 0)
+        if (sentAt === 0 && /querying/.test(stderr)) {
+          sentAt = performance.now();
+          child.kill('SIGINT');
+        }
+      });
+      child.on('close', (c) => resolveCode(c));
+    });
+    const stopSeconds = (performance.now() - sentAt) / 1000;
+    expect(code, stderr).toBe(130);
+    expect(stderr).toMatch(/d4rt: cancelled by SIGINT; no output was written/);
+    expect(stderr).not.toMatch(/heldout-1/);
+    expect(existsSync(json)).toBe(false);
+    expect(stopSeconds).toBeLessThan(30);
+  }, 300_000);
+
   it('d4rt eval --help names every dataset layout', () => {
     const r = d4rt('eval', '--help');
     expect(r.code).toBe(0);

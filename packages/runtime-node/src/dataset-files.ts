@@ -24,8 +24,10 @@ export async function assertFolder(fn: string, folder: unknown): Promise<string>
 }
 
 export function checkOptions(fn: string, options: unknown): void {
-  if (typeof options !== 'object' || options === null) throw new TypeError(`${fn}: options (${describeValue(options)}) must be an object { world?, intrinsics? }`);
-  const { world, intrinsics } = options as ReadDatasetOptions;
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${fn}: options (${describeValue(options)}) must be an object { world?, intrinsics?, signal? }`);
+  const { world, intrinsics, signal } = options as ReadDatasetOptions;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`${fn}: options.signal (${describeValue(signal)}) must be an AbortSignal`);
+  signal?.throwIfAborted();
   if (world !== undefined && world !== 'source' && world !== 'camera0') {
     throw new RangeError(`${fn}: options.world (${describeValue(world)}) must be 'source' or 'camera0'`);
   }

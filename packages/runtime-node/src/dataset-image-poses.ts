@@ -58,7 +58,7 @@ export async function readImagePoses(folder: string, options: ReadDatasetOptions
   if (poses.length !== images.length) {
     throw new InvalidVideoError('bad-frames', `${fn}: ${poseFile} holds ${poses.length} poses but ${imageDir} holds ${images.length} images; give one pose per image, in name order`);
   }
-  const video = await readFrames(images.map((n) => path.join(imageDir, n)));
+  const video = await readFrames(images.map((n) => path.join(imageDir, n)), { signal: options.signal });
   const { width: W, height: H } = video;
   const T = images.length;
   let depth: Float32Array | undefined;
@@ -67,6 +67,7 @@ export async function readImagePoses(folder: string, options: ReadDatasetOptions
     depth = new Float32Array(T * W * H);
     const files = await listFolder(depthDir);
     for (let i = 0; i < T; i++) {
+      options.signal?.throwIfAborted();
       const stem = path.basename(images[i]!, path.extname(images[i]!));
       const name = files.find((f) => path.basename(f, path.extname(f)) === stem && /\.(npy|png)$/i.test(f));
       if (!name) throw new InvalidVideoError('not-found', `${fn}: ${depthDir} has no depth for ${images[i]} (expected ${stem}.npy or ${stem}.png)`);

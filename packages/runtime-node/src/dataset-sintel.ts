@@ -80,13 +80,14 @@ export async function readSintel(folder: string, options: ReadDatasetOptions = {
   const images = (await listFolder(imageDir)).filter((n) => IMAGE_EXTENSIONS.includes(path.extname(n).slice(1).toLowerCase()));
   if (images.length === 0) throw new InvalidVideoError('not-found', `${fn}: ${imageDir} holds no images`);
   const stems = images.map((n) => path.basename(n, path.extname(n)));
-  const video = await readFrames(images.map((n) => path.join(imageDir, n)));
+  const video = await readFrames(images.map((n) => path.join(imageDir, n)), { signal: options.signal });
   const { width: W, height: H } = video;
   const T = images.length;
   const depth = new Float32Array(T * W * H);
   const intrinsics: Intrinsics[] = [];
   const cameraToWorld: Float64Array[] = [];
   for (let i = 0; i < T; i++) {
+    options.signal?.throwIfAborted();
     const dpt = path.join(dir, 'depth', `${stems[i]}.dpt`);
     const d = parseSintelDepth(fn, dpt, await readBuffer(fn, dpt));
     if (d.width !== W || d.height !== H) throw badFile(fn, dpt, `depth is ${d.width}x${d.height} but ${images[i]} is ${W}x${H}`);

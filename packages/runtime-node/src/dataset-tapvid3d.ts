@@ -75,7 +75,7 @@ export async function readTapVid3d(file: string, options: ReadDatasetOptions = {
   const intrinsics0: Intrinsics = { fx: k[0]!, fy: k[1]!, cx: k[2]!, cy: k[3]! };
   if (![k[0], k[1], k[2], k[3]].every((v) => Number.isFinite(v)) || !(k[0]! > 0 && k[1]! > 0)) throw bad(`fx_fy_cx_cy (${Array.from(k).join(', ')}) must be finite with fx, fy > 0`);
 
-  const video = await readTapVidFrames(fn, abs, arrays.get('images_jpeg_bytes'), T, bad);
+  const video = await readTapVidFrames(fn, abs, arrays.get('images_jpeg_bytes'), T, bad, options.signal);
   const { width: W, height: H } = video;
   const notes: string[] = [];
 
@@ -155,11 +155,12 @@ export async function readTapVid3d(file: string, options: ReadDatasetOptions = {
 }
 
 /** The frames of a TAPVid-3D file: its JPEGs, or the video of the same name next to it. */
-async function readTapVidFrames(fn: string, abs: string, jpegs: NpyArray | undefined, T: number, bad: (what: string) => InvalidVideoError): Promise<VideoFrames> {
+async function readTapVidFrames(fn: string, abs: string, jpegs: NpyArray | undefined, T: number, bad: (what: string) => InvalidVideoError, signal: AbortSignal | undefined): Promise<VideoFrames> {
   if (jpegs) {
     if (!Array.isArray(jpegs.data) || jpegs.data.length !== T) throw bad(`images_jpeg_bytes (${jpegs.descr}, shape (${jpegs.shape.join(', ')})) must hold ${T} JPEG images, one per frame of tracks_XYZ`);
     let video: VideoFrames | undefined;
     for (let t = 0; t < T; t++) {
+      signal?.throwIfAborted();
       let raw: { data: Buffer; info: sharp.OutputInfo };
       try {
         raw = await sharp(jpegs.data[t]!).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
@@ -186,7 +187,7 @@ async function readTapVidFrames(fn: string, abs: string, jpegs: NpyArray | undef
   if (!companion || !(await stat(path.join(dir, companion))).isFile()) {
     throw new InvalidVideoError('not-found', `${fn}: ${abs} has no images_jpeg_bytes and no video ${stem}.{${VIDEO_EXTENSIONS.join(',')}} next to it`);
   }
-  const video = await readVideo(path.join(dir, companion));
+  const video = await readVideo(path.join(dir, companion), { signal });
   if (video.frames !== T) throw new InvalidVideoError('bad-frames', `${fn}: ${path.join(dir, companion)} has ${video.frames} frames but ${abs}'s tracks_XYZ has ${T}`);
   return video;
 }

@@ -168,13 +168,16 @@ export async function readTumRgbd(folder: string, options: ReadDatasetOptions = 
   }
   const chosen = withPose.map(([f, g]) => ({ ...frames[f]!, pose: g }));
 
-  const video = await readFrames(chosen.map((c) => rgb.file[c.rgb]!));
+  const video = await readFrames(chosen.map((c) => rgb.file[c.rgb]!), { signal: options.signal });
   const { width: W, height: H } = video;
   const T = chosen.length;
   let depth: Float32Array | undefined;
   if (depthList) {
     depth = new Float32Array(T * H * W);
-    for (let i = 0; i < T; i++) await readDepthPng16(fn, depthList.file[chosen[i]!.depth]!, W, H, TUM_DEPTH_FACTOR, depth.subarray(i * W * H, (i + 1) * W * H));
+    for (let i = 0; i < T; i++) {
+      options.signal?.throwIfAborted();
+      await readDepthPng16(fn, depthList.file[chosen[i]!.depth]!, W, H, TUM_DEPTH_FACTOR, depth.subarray(i * W * H, (i + 1) * W * H));
+    }
   }
   let K: Intrinsics;
   if (options.intrinsics) K = { ...options.intrinsics };

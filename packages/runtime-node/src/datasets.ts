@@ -116,6 +116,11 @@ export interface ReadDatasetOptions {
    * published values, image-poses' none). Checked like `validateIntrinsics`.
    */
   intrinsics?: Intrinsics;
+  /**
+   * Cancels the read: checked before each file (image, depth map, camera), and passed on to
+   * `readFrames` / `readVideo`. The promise rejects with `signal.reason`.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -225,6 +230,7 @@ export async function readClip(folder: string, options: ReadDatasetOptions = {})
   const cameraToWorld = readPoses(fn, path.join(dir, 'clip.json'), json.cameraToWorld, T);
 
   const frames = await readBytes(fn, file('frames'), T * H * W * 3, `frames * height * width * 3 = ${T} * ${H} * ${W} * 3`);
+  options.signal?.throwIfAborted();
   const depth = await readFloats(fn, file('depth'), T * H * W, `frames * height * width = ${T} * ${H} * ${W}`);
   const video: VideoFrames = { data: frames, frames: T, width: W, height: H };
   if (typeof json.fps === 'number' && json.fps > 0) video.fps = json.fps;
@@ -279,12 +285,13 @@ export async function readPi3Room(folder: string, options: ReadDatasetOptions = 
   });
   const cameraToWorld = readPoses(fn, jsonPath, cams.cameraToWorld, T);
   const rgb = Array.from({ length: T }, (_, i) => path.join(dir, 'rgb', `${i}.png`));
-  const video = await readFrames(rgb);
+  const video = await readFrames(rgb, { signal: options.signal });
   if (video.width !== W || video.height !== H) {
     throw new InvalidVideoError('bad-frames', `${fn}: ${rgb[0]} is ${video.width}x${video.height} but cameras.json says ${W}x${H}`);
   }
   const depth = new Float32Array(T * H * W);
   for (let i = 0; i < T; i++) {
+    options.signal?.throwIfAborted();
     depth.set(await readFloats(fn, path.join(dir, 'depth', `${i}.f32`), H * W, `height * width = ${H} * ${W}`), i * H * W);
   }
   return { name: path.basename(dir), layout: 'pi3-room', video, depth, intrinsics, cameraToWorld: rebase(cameraToWorld, options) };
@@ -338,13 +345,16 @@ export async function readOpen3dRgbd(folder: string, options: ReadDatasetOptions
       throw new InvalidVideoError('bad-frames', `${fn}: ${logPath}: pose ${i} (lines ${i * 5 + 2}-${i * 5 + 5}) is not a 4x4 matrix (${(error as Error).message})`);
     }
   }
-  const video = await readFrames(pairs.map((p) => p.colour));
+  const video = await readFrames(pairs.map((p) => p.colour), { signal: options.signal });
   if (video.width !== 640 || video.height !== 480) {
     throw new InvalidVideoError('bad-frames', `${fn}: ${pairs[0]!.colour} is ${video.width}x${video.height}, but the Open3D intrinsics hold for 640x480 only`);
   }
   const { width: W, height: H } = video;
   const depth = new Float32Array(T * H * W);
-  for (let i = 0; i < T; i++) await readDepthPng16(fn, pairs[i]!.depth, W, H, 1000, depth.subarray(i * W * H, (i + 1) * W * H));
+  for (let i = 0; i < T; i++) {
+    options.signal?.throwIfAborted();
+    await readDepthPng16(fn, pairs[i]!.depth, W, H, 1000, depth.subarray(i * W * H, (i + 1) * W * H));
+  }
   const intrinsics = pairs.map(() => ({ ...OPEN3D_INTRINSICS }));
   return { name: path.basename(dir), layout: 'open3d-rgbd', video, depth, intrinsics, cameraToWorld: rebase(cameraToWorld, options) };
 }
