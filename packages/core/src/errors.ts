@@ -6,10 +6,12 @@
  *
  * @module
  */
+import type { ModelFileDigest } from './manifest.js';
 
 /** Stable machine-readable codes of {@link D4rtError}. */
 export type D4rtErrorCode =
   | 'ERR_MODEL_LOAD'
+  | 'ERR_MODEL_INTEGRITY'
   | 'ERR_UNSUPPORTED_MODEL'
   | 'ERR_INVALID_QUERY'
   | 'ERR_INVALID_VIDEO'
@@ -20,6 +22,7 @@ export type D4rtErrorCode =
 /** The class name behind each code, spelled out so that minified bundles keep readable `name`s. */
 const ERROR_NAMES: Record<D4rtErrorCode, string> = {
   ERR_MODEL_LOAD: 'ModelLoadError',
+  ERR_MODEL_INTEGRITY: 'ModelIntegrityError',
   ERR_UNSUPPORTED_MODEL: 'UnsupportedModelError',
   ERR_INVALID_QUERY: 'InvalidQueryError',
   ERR_INVALID_VIDEO: 'InvalidVideoError',
@@ -47,6 +50,27 @@ export class D4rtError extends Error {
 export class ModelLoadError extends D4rtError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_MODEL_LOAD', message, options);
+  }
+}
+
+/**
+ * A model file's bytes are not the ones its manifest's `hashes` name: a corrupted or cut download,
+ * or a file replaced on the server (or on disk) without its manifest. The bytes are not used and,
+ * in the browser, not cached.
+ */
+export class ModelIntegrityError extends D4rtError {
+  /** The file's URL (browser) or path (Node). */
+  readonly file: string;
+  /** What the manifest says. */
+  readonly expected: ModelFileDigest;
+  /** What was received. */
+  readonly actual: ModelFileDigest;
+
+  constructor(message: string, details: { file: string; expected: ModelFileDigest; actual: ModelFileDigest }, options?: { cause?: unknown }) {
+    super('ERR_MODEL_INTEGRITY', message, options);
+    this.file = details.file;
+    this.expected = { sha256: details.expected.sha256, bytes: details.expected.bytes };
+    this.actual = { sha256: details.actual.sha256, bytes: details.actual.bytes };
   }
 }
 

@@ -49,6 +49,32 @@ describe('parseManifest', () => {
     expectUnsupported(l, /manifest\.decoder\.outputs\.xyz\.decode \("linear"\) must be one of 'log-depth'/);
   });
 
+  it('keeps the graphs\' SHA-256 and sizes; a manifest without hashes (written before them) still reads', () => {
+    const m = parseManifest(raw());
+    expect(m.hashes?.encoder.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(m.hashes?.decoder.bytes).toBeGreaterThan(10_000);
+    const j = raw();
+    delete j.hashes;
+    const legacy = parseManifest(j);
+    expect(legacy.hashes).toBeUndefined();
+    expect('hashes' in legacy).toBe(false);
+  });
+
+  it('rejects hashes that are not a lower-case hex SHA-256 and an integer size for both graphs', () => {
+    const sha = 'ab'.repeat(32);
+    const j = raw();
+    j.hashes = { encoder: { sha256: sha, bytes: 10 } };
+    expectUnsupported(j, /manifest\.hashes\.decoder \(undefined\) must be an object/);
+    j.hashes = { encoder: { sha256: sha.toUpperCase(), bytes: 10 }, decoder: { sha256: sha, bytes: 10 } };
+    expectUnsupported(j, /manifest\.hashes\.encoder\.sha256 \("ABAB.*"\) must be the file's SHA-256 as 64 lower-case hex digits/);
+    j.hashes = { encoder: { sha256: sha, bytes: 10 }, decoder: { sha256: sha.slice(1), bytes: 10 } };
+    expectUnsupported(j, /manifest\.hashes\.decoder\.sha256 .* must be the file's SHA-256/);
+    j.hashes = { encoder: { sha256: sha, bytes: 10.5 }, decoder: { sha256: sha, bytes: 10 } };
+    expectUnsupported(j, /manifest\.hashes\.encoder\.bytes \(10\.5\) must be an integer >= 1/);
+    j.hashes = 'sha256';
+    expectUnsupported(j, /manifest\.hashes \("sha256"\) must be an object/);
+  });
+
   it('rejects non-objects', () => {
     expectUnsupported(null, /manifest \(null\) must be an object/);
     expectUnsupported([], /manifest \(Array\(0\)\) must be an object/);

@@ -33,6 +33,14 @@ export interface DecoderOutputSpec extends TensorSpec {
   window?: number;
 }
 
+/** A file's SHA-256 and size, as the manifest's `hashes` give them. */
+export interface ModelFileDigest {
+  /** SHA-256 of the file's bytes, 64 lower-case hex digits. */
+  sha256: string;
+  /** Size in bytes. */
+  bytes: number;
+}
+
 /** A parsed and checked `manifest.json`. */
 export interface ModelManifest {
   /** Always {@link MANIFEST_FORMAT}. */
@@ -41,6 +49,11 @@ export interface ModelManifest {
   name: string;
   /** File names of the two ONNX graphs, relative to the manifest. */
   files: { encoder: string; decoder: string };
+  /**
+   * SHA-256 and size of each graph file (optional; manifests written before it have none). Loaders
+   * check the bytes against it, and the browser caches a graph under its hash.
+   */
+  hashes?: { encoder: ModelFileDigest; decoder: ModelFileDigest };
   /** Clip the encoder takes: `frames` (T) of `height` x `width`, how source frames are picked and resized. */
   clip: { frames: number; height: number; width: number; frameSelection: 'round-linspace'; resize: 'bilinear-align-corners-box' };
   /** Pixel normalisation: `(rgb * scale - mean[c]) / std[c]`. */
@@ -117,7 +130,7 @@ function spec(path: string, v: unknown, expected: TensorSpec): TensorSpec {
  * shape, patch size, clip size).
  *
  * @param json - the parsed JSON
- * @returns a new {@link ModelManifest} (a checked copy; unknown extra keys are dropped except `config` and `info`)
+ * @returns a new {@link ModelManifest} (a checked copy; unknown extra keys are dropped except `config` and `info`; `hashes` is kept when present)
  * @throws {@link UnsupportedModelError} naming the first field that is missing or wrong and what is allowed
  */
 export function parseManifest(json: unknown): ModelManifest {
@@ -200,9 +213,20 @@ export function parseManifest(json: unknown): ModelManifest {
     encoder,
     decoder: { inputs, outputs },
   };
+  if (m.hashes !== undefined) {
+    const hashes = obj('manifest.hashes', m.hashes);
+    manifest.hashes = { encoder: digest('manifest.hashes.encoder', hashes.encoder), decoder: digest('manifest.hashes.decoder', hashes.decoder) };
+  }
   if (m.config !== undefined) manifest.config = obj('manifest.config', m.config);
   if (m.info !== undefined) manifest.info = obj('manifest.info', m.info);
   return manifest;
+}
+
+function digest(path: string, v: unknown): ModelFileDigest {
+  const o = obj(path, v);
+  const sha256 = o.sha256;
+  if (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256)) fail(`${path}.sha256`, sha256, "the file's SHA-256 as 64 lower-case hex digits");
+  return { sha256: sha256 as string, bytes: int(`${path}.bytes`, o.bytes) };
 }
 
 function decoderOutput(key: string, v: unknown, shape: Dim[], decode: DecoderOutputSpec['decode']): DecoderOutputSpec {

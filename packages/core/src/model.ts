@@ -33,6 +33,24 @@ export interface EncoderInput {
   sourceIndices: Int32Array;
 }
 
+/** Where a runtime's `loadModel` got a model from (see {@link D4rtModel.loadedFrom}). */
+export interface ModelLoadedFrom {
+  /** The manifest's URL (browser) or path (Node). */
+  manifest: string;
+  /**
+   * Where the manifest came from: `'network'` (downloaded by this load), `'cache'` (the copy the
+   * last successful load of that URL kept in the Cache API, used because downloading it failed
+   * with a network error, e.g. offline), or `'file'` (read from disk).
+   */
+  manifestFrom: 'network' | 'cache' | 'file';
+  /**
+   * Whether both graphs' bytes were checked against the manifest's `hashes` (in the browser, when
+   * they were downloaded; a cached graph is kept under its hash). `false` when the manifest has
+   * none, or the loader does not check them (runtime-node).
+   */
+  verified: boolean;
+}
+
 /** Options of {@link D4rtModel.create}. */
 export interface CreateModelOptions {
   /** The checked manifest. */
@@ -43,6 +61,8 @@ export interface CreateModelOptions {
   decoder: BackendSession;
   /** Name of the backend the sessions run on, for messages and benchmarks. */
   backend: string;
+  /** Where the loader got the model from (runtimes' `loadModel` set it). */
+  loadedFrom?: ModelLoadedFrom;
 }
 
 /** A D4RT model ready to encode videos. Create it with {@link D4rtModel.create} (runtimes' `loadModel` do). */
@@ -51,6 +71,8 @@ export class D4rtModel {
   readonly manifest: ModelManifest;
   /** Name of the backend the sessions run on. */
   readonly backend: string;
+  /** Where the runtime's `loadModel` got the model from; `undefined` for a model created without it. */
+  readonly loadedFrom: ModelLoadedFrom | undefined;
   /** @internal */
   readonly encoderSession: BackendSession;
   /** @internal */
@@ -61,6 +83,7 @@ export class D4rtModel {
   private constructor(options: CreateModelOptions) {
     this.manifest = options.manifest;
     this.backend = options.backend;
+    this.loadedFrom = options.loadedFrom === undefined ? undefined : { ...options.loadedFrom };
     this.encoderSession = options.encoder;
     this.decoderSession = options.decoder;
   }
