@@ -5,8 +5,11 @@
 Writes ``encoder.onnx`` (video [1, T, 3, H, W], aspect [1] -> memory [1, N, C]), ``decoder.onnx``
 (memory, coords [1, Q, 2], times int64 [1, Q, 3], patches [1, Q, 3 p p] -> xyz [1, Q, 3],
 uv [1, Q, 2, bins], visibility [1, Q], confidence [1, Q]; Q dynamic), both ONNX opset 17, and
-``manifest.json``. The folder is written next to the target and renamed into place, so a failed
-export leaves nothing half-written; other files in the folder (a model card, evaluations) are kept.
+``manifest.json`` with each graph's SHA-256 and size in ``hashes`` (the SDK checks downloaded
+graphs against them and caches a graph under its hash). The folder is written next to the target
+and renamed into place, so a failed export leaves nothing half-written; other files in the folder (a
+model card, evaluations) are kept. ``--rehash FOLDER`` only rewrites the ``hashes`` of an existing
+model folder from its graph files (after replacing a graph by hand).
 ``--parity`` runs both graphs in onnxruntime (through
 onnxruntime-node, see tools/ort-run.mjs) and in PyTorch on the same inputs and prints the max abs
 difference per output.
@@ -14,6 +17,7 @@ difference per output.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import shutil
 import subprocess
@@ -60,12 +64,33 @@ def example_inputs(cfg: ModelConfig, q: int = 7, seed: int = 0):
     return video, aspect, coords, times, patches
 
 
-def manifest(cfg: ModelConfig, name: str, extra: dict | None = None) -> dict:
+def file_digest(path: Path) -> dict:
+    """``{'sha256': <64 lower-case hex digits>, 'bytes': <size>}`` of a file: a manifest's ``hashes`` entry."""
+    h = hashlib.sha256()
+    size = 0
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''):
+            h.update(chunk)
+            size += len(chunk)
+    return {'sha256': h.hexdigest(), 'bytes': size}
+
+
+def graph_hashes(folder: Path, files: dict) -> dict:
+    """The manifest's ``hashes``: the digest of each graph named by ``files`` (role -> file name)."""
+    return {role: file_digest(Path(folder) / name) for role, name in files.items()}
+
+
+FILES = {'encoder': 'encoder.onnx', 'decoder': 'decoder.onnx'}
+
+
+def manifest(cfg: ModelConfig, name: str, extra: dict | None = None, hashes: dict | None = None) -> dict:
+    """The manifest of a model; ``hashes`` (from :func:`graph_hashes`) follows ``files`` when given."""
     T, H, W, p, n, c = cfg.T, cfg.H, cfg.W, cfg.query_patch, cfg.tokens, cfg.width
     return {
         'format': FORMAT,
         'name': name,
-        'files': {'encoder': 'encoder.onnx', 'decoder': 'decoder.onnx'},
+        'files': dict(FILES),
+        **({'hashes': hashes} if hashes is not None else {}),
         'clip': {'frames': T, 'height': H, 'width': W, 'frameSelection': 'round-linspace',
                  'resize': 'bilinear-align-corners-box'},
         'normalization': {'scale': 1 / 255, 'mean': list(cfg.mean), 'std': list(cfg.std)},
@@ -134,7 +159,8 @@ def export_model(model: D4RT, cfg: ModelConfig, out: Path, name: str = 'd4rt-tin
                                             ('coords', 'times', 'patches', 'xyz', 'uv', 'visibility', 'confidence')},
                               opset_version=OPSET, do_constant_folding=True)
         info = {'parameters': count_parameters(model.encoder) + count_parameters(model.decoder), **(extra or {})}
-        (tmp / 'manifest.json').write_text(json.dumps(manifest(cfg, name, {'info': info}), indent=2) + '\n')
+        man = manifest(cfg, name, {'info': info}, hashes=graph_hashes(tmp, FILES))
+        (tmp / 'manifest.json').write_text(json.dumps(man, indent=2) + '\n')
         if out.exists():
             # keep what else the folder holds (model card, evaluations, pictures): only the three
             # exported files are replaced
@@ -156,6 +182,27 @@ def export_model(model: D4RT, cfg: ModelConfig, out: Path, name: str = 'd4rt-tin
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def rehash(folder: Path) -> dict:
+    """Rewrites the ``hashes`` of ``folder/manifest.json`` from the graph files it names (the graphs
+    are not touched; the other keys keep their order, ``hashes`` follows ``files``). Returns the
+    new ``hashes``."""
+    folder = Path(folder)
+    path = folder / 'manifest.json'
+    old = json.loads(path.read_text())
+    hashes = graph_hashes(folder, {role: old['files'][role] for role in FILES})
+    new = {}
+    for k, v in old.items():
+        if k == 'hashes':
+            continue
+        new[k] = v
+        if k == 'files':
+            new['hashes'] = hashes
+    tmp = path.with_name('.manifest.json.tmp')
+    tmp.write_text(json.dumps(new, indent=2) + '\n')
+    tmp.replace(path)
+    return hashes
 
 
 def ort_run(onnx_path: Path, inputs: dict, threads: int = 1) -> dict:
@@ -206,11 +253,19 @@ def parity(model: D4RT, cfg: ModelConfig, folder: Path, q: int = 333) -> dict:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--ckpt', required=True, type=Path)
-    ap.add_argument('--out', required=True, type=Path)
+    ap.add_argument('--ckpt', type=Path)
+    ap.add_argument('--out', type=Path)
     ap.add_argument('--name', default='d4rt-tiny')
     ap.add_argument('--parity', action='store_true')
+    ap.add_argument('--rehash', type=Path, metavar='FOLDER',
+                    help="only rewrite FOLDER/manifest.json's hashes from its graph files")
     args = ap.parse_args(argv)
+    if args.rehash is not None:
+        for role, d in rehash(args.rehash).items():
+            print(f'{role}: {d["bytes"]} bytes, sha256 {d["sha256"]}')
+        return
+    if args.ckpt is None or args.out is None:
+        ap.error('--ckpt and --out are required (or --rehash FOLDER)')
     model, cfg, st = load_checkpoint(args.ckpt)
     extra = {'trainedSteps': st.get('total_steps', st.get('step'))}
     export_model(model, cfg, args.out, args.name, extra)

@@ -1,4 +1,5 @@
 """Export to d4rt-model/1 and onnxruntime parity (through onnxruntime-node)."""
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -7,7 +8,7 @@ import pytest
 import torch
 
 from d4rt_train.config import preset
-from d4rt_train.export import FORMAT, export_model, load_checkpoint, parity
+from d4rt_train.export import FORMAT, export_model, load_checkpoint, main, parity, rehash
 from d4rt_train.model import D4RT
 
 node_missing = shutil.which('node') is None
@@ -77,7 +78,46 @@ def test_export_over_a_model_folder_keeps_its_other_files(tmp_path):
     assert (out / 'encoder.onnx').read_bytes() != before
     assert sorted(p.name for p in tmp_path.iterdir()) == ['model']
 
+def digest(path):
+    data = Path(path).read_bytes()
+    return {'sha256': hashlib.sha256(data).hexdigest(), 'bytes': len(data)}
+
+
+def test_export_writes_each_graphs_sha256_and_size(tmp_path):
+    cfg = preset('tiny').model
+    out = export_model(D4RT(cfg).eval(), cfg, tmp_path / 'model')
+    man = json.loads((out / 'manifest.json').read_text())
+    assert list(man)[:4] == ['format', 'name', 'files', 'hashes']
+    assert man['hashes'] == {role: digest(out / name) for role, name in man['files'].items()}
+
+
+def test_rehash_rewrites_only_the_hashes(tmp_path, capsys):
+    cfg = preset('tiny').model
+    out = export_model(D4RT(cfg).eval(), cfg, tmp_path / 'model')
+    before = json.loads((out / 'manifest.json').read_text())
+    decoder = out / 'decoder.onnx'
+    decoder.write_bytes(decoder.read_bytes() + b'\0')   # a graph replaced by hand
+    del before['hashes']['encoder']                       # and a damaged entry
+    (out / 'manifest.json').write_text(json.dumps(before))
+    main(['--rehash', str(out)])
+    after = json.loads((out / 'manifest.json').read_text())
+    assert list(after) == list(before)
+    assert after['hashes'] == {'encoder': digest(out / 'encoder.onnx'), 'decoder': digest(decoder)}
+    assert {k: v for k, v in after.items() if k != 'hashes'} == {k: v for k, v in before.items() if k != 'hashes'}
+    assert f"decoder: {digest(decoder)['bytes']} bytes, sha256 {digest(decoder)['sha256']}" in capsys.readouterr().out
+    # a manifest written before hashes existed gets them after its files
+    legacy = {k: v for k, v in after.items() if k != 'hashes'}
+    (out / 'manifest.json').write_text(json.dumps(legacy))
+    assert rehash(out) == after['hashes']
+    assert list(json.loads((out / 'manifest.json').read_text()))[:4] == ['format', 'name', 'files', 'hashes']
+
+
 SHIPPED = Path(__file__).resolve().parents[2] / 'packages' / 'models' / 'd4rt-tiny'
+
+
+def test_shipped_manifest_hashes_are_its_graphs():
+    man = json.loads((SHIPPED / 'manifest.json').read_text())
+    assert man['hashes'] == {role: digest(SHIPPED / name) for role, name in man['files'].items()}
 CKPT = Path(__file__).resolve().parents[1] / 'checkpoints' / 'd4rt-tiny.pt'
 
 

@@ -1,8 +1,10 @@
 /**
  * The shipped reference model: its manifest is a valid d4rt-model/1 manifest that agrees with the
- * files beside it and with itself (memory shape, patch size, bins), and the ONNX files are there.
+ * files beside it (names, SHA-256 and sizes) and with itself (memory shape, patch size, bins), and
+ * the ONNX files are there.
  * Running the model is the runtime packages' business (their tests load it with onnxruntime).
  */
+import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -17,6 +19,13 @@ describe('d4rt-tiny manifest', () => {
       const size = statSync(`${dir}/${manifest.files[key]}`).size;
       expect(size).toBeGreaterThan(10_000);
       expect(size).toBeLessThan(16 * 2 ** 20);
+    }
+  });
+
+  it('gives the SHA-256 and size of each graph file beside it', () => {
+    for (const key of ['encoder', 'decoder'] as const) {
+      const bytes = readFileSync(`${dir}/${manifest.files[key]}`);
+      expect(manifest.hashes[key]).toEqual({ sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length });
     }
   });
 
