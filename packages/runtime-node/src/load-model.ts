@@ -52,7 +52,7 @@ async function readModelFile(folder: string, name: string, what: string, signal:
  *
  * @param folder - path of a `d4rt-model/1` folder; default the embedded model
  * @param options - `device`, `threads`, `logLevel`, `onProgress`, `signal`
- * @returns a ready model; `dispose()` it when done
+ * @returns a ready model (`loadedFrom`: the manifest's path, `manifestFrom: 'file'`, `verified: false`); `dispose()` it when done
  * @throws {@link @d4rt/core!ModelLoadError | ModelLoadError} for a missing folder or file or unreadable JSON;
  *   {@link @d4rt/core!UnsupportedModelError | UnsupportedModelError} for a manifest of another format or graphs that do not match it;
  *   {@link @d4rt/core!BackendUnavailableError | BackendUnavailableError} when no device could load the graphs (each cause listed);
@@ -90,7 +90,14 @@ export async function loadModel(folder?: string, options: LoadModelOptions = {})
   );
   const { backend, sessions } = await createSessionsWithFallback(backends, [encoderBytes, decoderBytes], signal ? { signal } : {});
   try {
-    return await D4rtModel.create({ manifest, encoder: sessions[0]!, decoder: sessions[1]!, backend: backend.name });
+    return await D4rtModel.create({
+      manifest,
+      encoder: sessions[0]!,
+      decoder: sessions[1]!,
+      backend: backend.name,
+      // This loader reads the graphs as they are on disk; it does not check the manifest's hashes.
+      loadedFrom: { manifest: join(dir, 'manifest.json'), manifestFrom: 'file', verified: false },
+    });
   } catch (error) {
     await Promise.allSettled(sessions.map((s) => s.dispose()));
     throw error;

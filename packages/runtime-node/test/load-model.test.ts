@@ -25,6 +25,7 @@ describe('loadModel', () => {
     const m = await loadModel(undefined, { device: 'cpu', threads: 1 });
     expect(m.manifest.name).toBe('d4rt-tiny');
     expect(m.backend).toBe('onnxruntime-node:cpu');
+    expect(m.loadedFrom).toEqual({ manifest: join(embeddedModelPath(), 'manifest.json'), manifestFrom: 'file', verified: false });
     await m.dispose();
     await m.dispose();
     await expect(m.encode({ data: new Uint8Array(12), frames: 1, width: 2, height: 2 })).rejects.toThrow(/D4rtModel\.encode: the model was disposed/);

@@ -1,11 +1,12 @@
 /**
- * Downloading model files with byte progress, and keeping them in the Cache API so a second visit
- * loads without the network.
+ * Downloading model files with byte progress, checking them against their manifest's SHA-256, and
+ * keeping them in the Cache API so a second visit loads without the network.
  *
  * @module
  */
-import { ModelLoadError, type ProgressCallback } from '@d4rt/core';
+import { ModelLoadError, verifyModelFile, type ModelFileDigest, type ProgressCallback } from '@d4rt/core';
 import { fetchChecked } from './fetch-checked.js';
+import { graphCacheKey, openModelCache } from './model-cache.js';
 
 /** Name of the Cache API cache the SDK stores model files in (unless told another). */
 export const DEFAULT_MODEL_CACHE = 'd4rt-models-v1';
@@ -16,30 +17,30 @@ export interface ModelFileRequest {
   url: string;
   /** What it is, for messages (e.g. `'encoder graph'`). */
   what: string;
+  /**
+   * The file's SHA-256 and size (a manifest's `hashes` entry). A downloaded file is checked against
+   * it ({@link @d4rt/core!ModelIntegrityError | ModelIntegrityError} when it differs) and cached
+   * under `<url>?d4rt-sha256=<hash>`, so a file with a new hash is downloaded and one with the same
+   * hash is read from the cache.
+   */
+  digest?: ModelFileDigest;
 }
 
 /** Options of {@link fetchModelFiles}. */
 export interface FetchModelFilesOptions {
   /** Cache API cache name, or `false` to always download (default {@link DEFAULT_MODEL_CACHE}). */
   cache?: string | false;
-  /** Cache key suffix: files are cached under `url#<version>` so a new manifest never meets an old graph. */
+  /**
+   * Cache version of the files without a `digest`: they are cached under `<url>?d4rt-version=<version>`
+   * (`loadModel` gives a hash of the manifest's text, so a new manifest never meets an old graph).
+   */
   version?: string;
-  /** Bytes progress (`stage: 'read'`); `total` is the sum of the files' sizes. */
+  /** Bytes progress (`stage: 'read'`); `total` is the sum of the files' sizes (their `digest.bytes`, else `Content-Length`). */
   onProgress?: ProgressCallback;
   /** Aborts the downloads. */
   signal?: AbortSignal;
   /** The `fetch` to use (default `globalThis.fetch`). */
   fetch?: typeof fetch;
-}
-
-async function openCache(name: string | false): Promise<Cache | null> {
-  if (name === false || typeof caches === 'undefined') return null;
-  try {
-    return await caches.open(name);
-  } catch {
-    // Opaque origins and some private modes refuse the Cache API; downloads still work.
-    return null;
-  }
 }
 
 async function start(req: ModelFileRequest, cache: Cache | null, key: string, doFetch: typeof fetch, signal?: AbortSignal): Promise<{ res: Response; cached: boolean }> {
@@ -87,18 +88,20 @@ async function readBody(req: ModelFileRequest, res: Response, onBytes: (n: numbe
 
 /**
  * Downloads files in parallel with one byte-progress stream, reading from (and filling) the Cache
- * API. A file is put in the cache only when it arrived whole.
+ * API. Downloaded files with a `digest` are checked against it; files are put in the cache only
+ * when every file arrived whole and passed its check (a failed load caches nothing).
  * @param files - the files, absolute URLs
  * @param options - `cache`, `version`, `onProgress`, `signal`, `fetch`
  * @returns the bytes of each file, in order (new arrays)
- * @throws {@link @d4rt/core!ModelLoadError | ModelLoadError} naming the file and the HTTP status or network error
+ * @throws {@link @d4rt/core!ModelLoadError | ModelLoadError} naming the file and the HTTP status or network error;
+ *   {@link @d4rt/core!ModelIntegrityError | ModelIntegrityError} naming the file, the expected and the actual SHA-256 and sizes
  */
 export async function fetchModelFiles(files: readonly ModelFileRequest[], options: FetchModelFilesOptions = {}): Promise<Uint8Array[]> {
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
-  const cache = await openCache(options.cache ?? DEFAULT_MODEL_CACHE);
-  const keys = files.map((f) => (options.version === undefined ? f.url : `${f.url}#${options.version}`));
+  const cache = await openModelCache(options.cache ?? DEFAULT_MODEL_CACHE);
+  const keys = files.map((f) => graphCacheKey(f.url, f.digest, options.version));
   const started = await Promise.all(files.map((f, i) => start(f, cache, keys[i]!, doFetch, options.signal)));
-  const sizes = started.map(({ res }) => Number(res.headers.get('content-length') ?? NaN));
+  const sizes = started.map(({ res }, i) => files[i]!.digest?.bytes ?? Number(res.headers.get('content-length') ?? NaN));
   // Unknown sizes (no Content-Length, e.g. compressed responses) are counted as they arrive.
   let total = sizes.every(Number.isFinite) ? sizes.reduce((a, b) => a + b, 0) : 0;
   let done = 0;
@@ -109,6 +112,13 @@ export async function fetchModelFiles(files: readonly ModelFileRequest[], option
   };
   options.onProgress?.({ stage: 'read', done: 0, total });
   const bodies = await Promise.all(started.map(({ res }, i) => readBody(files[i]!, res, report, options.signal)));
+  // A cached file was checked before it was put under its hash; downloads are checked now.
+  await Promise.all(
+    started.map(({ cached }, i) => {
+      const { digest, url, what } = files[i]!;
+      return cached || digest === undefined ? undefined : verifyModelFile(bodies[i]!, { fn: 'loadModel', what, file: url, expected: digest });
+    }),
+  );
   if (cache !== null) {
     await Promise.all(
       started.map(async ({ cached }, i) => {
@@ -124,7 +134,7 @@ export async function fetchModelFiles(files: readonly ModelFileRequest[], option
 }
 
 /**
- * Removes cached model files.
+ * Removes cached model files: the graphs, and the manifests kept for loads without the network.
  * @param name - the cache name (default {@link DEFAULT_MODEL_CACHE})
  * @returns whether a cache was deleted
  */

@@ -12,7 +12,7 @@ export type { WasmOptions, WebDevice, WebExecutionProvider } from './web-backend
 export { DEFAULT_MODEL_CACHE, clearModelCache, fetchModelFiles } from './fetch-model.js';
 export type { FetchModelFilesOptions, ModelFileRequest } from './fetch-model.js';
 export { fetchManifest, loadModel, resolveModelUrl } from './load-model.js';
-export type { LoadModelOptions } from './load-model.js';
+export type { FetchedManifest, LoadModelOptions } from './load-model.js';
 export { readVideo } from './read-video.js';
 export type { ReadVideoOptions, VideoDecoderKind, VideoSource, WebVideoFrames } from './read-video.js';
 export { sniffContainer } from './mp4-demux.js';

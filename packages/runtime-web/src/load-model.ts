@@ -6,7 +6,8 @@
  */
 import { D4rtModel, ModelLoadError, createSessionsWithFallback, parseManifest, type ModelManifest, type ProgressCallback } from '@d4rt/core';
 import { fetchChecked } from './fetch-checked.js';
-import { fetchModelFiles } from './fetch-model.js';
+import { DEFAULT_MODEL_CACHE, fetchModelFiles } from './fetch-model.js';
+import { graphCacheKey, keepManifest, openModelCache, readCachedManifest } from './model-cache.js';
 import { configureWasm, createWebBackend, resolveWebDevice, type WebDevice } from './web-backend.js';
 
 /** Options of {@link loadModel} (and {@link loadModelInWorker}). */
@@ -17,7 +18,11 @@ export interface LoadModelOptions {
   wasmPaths?: string;
   /** WebAssembly threads (see {@link configureWasm}). */
   threads?: number;
-  /** Cache API cache for the graphs, or `false` to always download (default `'d4rt-models-v1'`). */
+  /**
+   * Cache API cache for the graphs and the manifest, or `false` to always download (default
+   * `'d4rt-models-v1'`). With a cache, a model loaded once also loads when its manifest cannot be
+   * downloaded for a network error (offline): see `model.loadedFrom.manifestFrom`.
+   */
   cache?: string | false;
   /** Download progress in bytes (`stage: 'read'`). */
   onProgress?: ProgressCallback;
@@ -64,27 +69,73 @@ function textHash(text: string): string {
   return h.toString(16).padStart(8, '0');
 }
 
-/**
- * Downloads and checks the manifest of the model at `folderUrl`.
- * @returns the checked manifest and its cache version
- * @throws {@link @d4rt/core!ModelLoadError | ModelLoadError} for a network error, an HTTP error or invalid JSON; {@link @d4rt/core!UnsupportedModelError | UnsupportedModelError} for another format
- */
-export async function fetchManifest(folderUrl: string, options: Pick<LoadModelOptions, 'fetch' | 'signal'> = {}): Promise<{ manifest: ModelManifest; version: string }> {
-  const url = new URL('manifest.json', folderUrl).href;
-  const res = await fetchChecked(url, `loadModel: manifest '${url}'`, (message, options) => new ModelLoadError(message, options), {
-    fetch: options.fetch,
-    signal: options.signal,
-    init: { cache: 'no-cache' },
-    httpHint: '; is the model folder served at that URL?',
-  });
-  const text = await res.text();
+/** What {@link fetchManifest} returns. */
+export interface FetchedManifest {
+  /** The checked manifest. */
+  manifest: ModelManifest;
+  /** The manifest's URL. */
+  url: string;
+  /**
+   * `'network'`: downloaded now (revalidated with the server, never the HTTP cache's copy unchecked);
+   * `'cache'`: the download failed with a network error (not an HTTP status) and this is the copy
+   * the last successful `loadModel` of this URL kept in the Cache API.
+   */
+  from: 'network' | 'cache';
+  /** Cache version of graphs without a hash in the manifest: a hash of the manifest's text. */
+  version: string;
+}
+
+/** The manifest's text, downloaded, or from the cache when the download fails with a network error. */
+async function manifestText(url: string, options: Pick<LoadModelOptions, 'fetch' | 'signal' | 'cache'>): Promise<{ text: string; from: 'network' | 'cache' }> {
+  const subject = `loadModel: manifest '${url}'`;
+  // fetchChecked gives `fail` a cause for a network error only (an HTTP status has none).
+  let network = false;
+  const fail = (message: string, opts?: { cause: unknown }): Error => {
+    network = opts !== undefined;
+    return new ModelLoadError(message, opts);
+  };
+  let failure: unknown;
+  try {
+    const res = await fetchChecked(url, subject, fail, { fetch: options.fetch, signal: options.signal, init: { cache: 'no-cache' }, httpHint: '; is the model folder served at that URL?' });
+    try {
+      return { text: await res.text(), from: 'network' };
+    } catch (error) {
+      if (options.signal?.aborted) throw options.signal.reason ?? error;
+      throw fail(`${subject} broke off (${(error as Error).message})`, { cause: error });
+    }
+  } catch (error) {
+    if (!network || options.signal?.aborted) throw error;
+    failure = error;
+  }
+  const cache = await openModelCache(options.cache ?? DEFAULT_MODEL_CACHE);
+  const text = await readCachedManifest(cache, url);
+  if (text !== undefined) return { text, from: 'cache' };
+  if (cache === null) throw failure;
+  throw new ModelLoadError(`${(failure as Error).message}; no copy of it is cached (a model loads without the network only after a load with it)`, { cause: (failure as Error).cause });
+}
+
+function parseManifestText(url: string, text: string): ModelManifest {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
     throw new ModelLoadError(`loadModel: manifest '${url}' is not valid JSON (${(error as Error).message}); starts with ${JSON.stringify(text.slice(0, 40))}`, { cause: error });
   }
-  return { manifest: parseManifest(json), version: textHash(text) };
+  return parseManifest(json);
+}
+
+/**
+ * Downloads and checks the manifest of the model at `folderUrl`, revalidating it with the server
+ * each time. When the download fails with a network error (not an HTTP status), the copy the last
+ * successful `loadModel` of that URL kept in the Cache API `cache` is used (`from: 'cache'`).
+ * @param options - `fetch`, `signal`, `cache` (default `'d4rt-models-v1'`; `false`: no fallback)
+ * @returns the checked manifest, its URL, where it came from and its cache version
+ * @throws {@link @d4rt/core!ModelLoadError | ModelLoadError} for a network error with no cached copy, an HTTP error or invalid JSON; {@link @d4rt/core!UnsupportedModelError | UnsupportedModelError} for another format
+ */
+export async function fetchManifest(folderUrl: string, options: Pick<LoadModelOptions, 'fetch' | 'signal' | 'cache'> = {}): Promise<FetchedManifest> {
+  const url = new URL('manifest.json', folderUrl).href;
+  const { text, from } = await manifestText(url, options);
+  return { manifest: parseManifestText(url, text), url, from, version: textHash(text) };
 }
 
 /**
@@ -92,10 +143,19 @@ export async function fetchManifest(folderUrl: string, options: Pick<LoadModelOp
  * byte progress, through the Cache API), then creates sessions on the first device that works.
  * For a page that must stay responsive while the model runs, see {@link loadModelInWorker}.
  *
+ * Caching: the manifest is revalidated with the server on every load. A graph whose manifest gives
+ * its SHA-256 (`hashes`) is cached under that hash: an unchanged hash is read from the cache, a new
+ * one is downloaded, and downloaded bytes must match it. Graphs of a manifest without hashes are
+ * cached under a hash of the manifest's text. After a successful load the manifest is kept too: when
+ * a later load cannot download it for a network error, that copy and its cached graphs are used and
+ * `model.loadedFrom.manifestFrom` is `'cache'`.
+ *
  * @param url - URL of the model folder (`'/models/d4rt-tiny/'`) or of its `manifest.json`; relative to the page
  * @param options - `device`, `wasmPaths`, `threads`, `cache`, `onProgress`, `signal`, `fetch`
- * @returns a ready model; `dispose()` it when done
- * @throws TypeError for a bad `url`; {@link @d4rt/core!ModelLoadError | ModelLoadError} for a file that cannot be downloaded (HTTP status named);
+ * @returns a ready model (`loadedFrom` says where its manifest came from); `dispose()` it when done
+ * @throws TypeError for a bad `url`; {@link @d4rt/core!ModelLoadError | ModelLoadError} for a file that cannot be downloaded (HTTP status named;
+ *   for the manifest, a network error only when no copy is cached);
+ *   {@link @d4rt/core!ModelIntegrityError | ModelIntegrityError} for a downloaded graph whose bytes are not those of the manifest's hash (nothing is cached);
  *   {@link @d4rt/core!UnsupportedModelError | UnsupportedModelError} for a manifest of another format or graphs that do not match it;
  *   {@link @d4rt/core!BackendUnavailableError | BackendUnavailableError} when no device could load the graphs (each cause listed);
  *   `signal.reason` on abort (during the downloads or around the sessions' creation)
@@ -107,26 +167,41 @@ export async function loadModel(url: string | URL, options: LoadModelOptions = {
     ...(options.threads !== undefined && { threads: options.threads }),
   });
   const providers = await resolveWebDevice(options.device ?? 'auto');
-  const { manifest, version } = await fetchManifest(folder, options);
-  const [encoderBytes, decoderBytes] = await fetchModelFiles(
-    [
-      { url: new URL(manifest.files.encoder, folder).href, what: 'encoder graph' },
-      { url: new URL(manifest.files.decoder, folder).href, what: 'decoder graph' },
-    ],
-    {
-      version,
-      ...(options.cache !== undefined && { cache: options.cache }),
-      ...(options.onProgress !== undefined && { onProgress: options.onProgress }),
-      ...(options.signal !== undefined && { signal: options.signal }),
-      ...(options.fetch !== undefined && { fetch: options.fetch }),
-    },
-  );
+  const manifestUrl = new URL('manifest.json', folder).href;
+  const { text, from } = await manifestText(manifestUrl, options);
+  const manifest = parseManifestText(manifestUrl, text);
+  const version = textHash(text);
+  const graphs = (['encoder', 'decoder'] as const).map((graph) => ({
+    url: new URL(manifest.files[graph], folder).href,
+    what: `${graph} graph`,
+    ...(manifest.hashes !== undefined && { digest: manifest.hashes[graph] }),
+  }));
+  const [encoderBytes, decoderBytes] = await fetchModelFiles(graphs, {
+    version,
+    ...(options.cache !== undefined && { cache: options.cache }),
+    ...(options.onProgress !== undefined && { onProgress: options.onProgress }),
+    ...(options.signal !== undefined && { signal: options.signal }),
+    ...(options.fetch !== undefined && { fetch: options.fetch }),
+  });
   const backends = providers.map((executionProvider) => createWebBackend({ executionProvider }));
   const { backend, sessions } = await createSessionsWithFallback(backends, [encoderBytes!, decoderBytes!], options.signal ? { signal: options.signal } : {});
+  let model: D4rtModel;
   try {
-    return await D4rtModel.create({ manifest, encoder: sessions[0]!, decoder: sessions[1]!, backend: backend.name });
+    model = await D4rtModel.create({
+      manifest,
+      encoder: sessions[0]!,
+      decoder: sessions[1]!,
+      backend: backend.name,
+      loadedFrom: { manifest: manifestUrl, manifestFrom: from, verified: manifest.hashes !== undefined },
+    });
   } catch (error) {
     await Promise.allSettled(sessions.map((s) => s.dispose()));
     throw error;
   }
+  // Only a manifest whose graphs are cached and load is kept for loads without the network.
+  if (from === 'network') {
+    const cache = await openModelCache(options.cache ?? DEFAULT_MODEL_CACHE);
+    await keepManifest(cache, manifestUrl, text, graphs.map((g) => ({ url: g.url, key: graphCacheKey(g.url, g.digest, version) })));
+  }
+  return model;
 }

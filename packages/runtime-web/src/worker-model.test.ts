@@ -2,7 +2,7 @@
  * The page's end of worker mode against a fake `Worker` (an EventTarget that answers like
  * `worker.ts`): crash handling, errors across the boundary, and who terminates the worker.
  */
-import { InvalidVideoError, ModelLoadError, SceneDisposedError, type ModelManifest } from '@d4rt/core';
+import { InvalidVideoError, ModelIntegrityError, ModelLoadError, SceneDisposedError, type ModelManifest } from '@d4rt/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModelInWorker } from './worker-model.js';
 import { serializeError, type WorkerRequest, type WorkerResponse } from './worker-protocol.js';
@@ -61,6 +61,29 @@ describe('loadModelInWorker', () => {
     expect(error.cause).toBeInstanceOf(Error);
     expect((error.cause as Error).message).toBe('ffmpeg said no');
     expect((error.cause as Error).stack).toBe(root.stack);
+  });
+
+  it('a ModelIntegrityError keeps its file and both digests; the load says where the manifest came from', async () => {
+    const worker = new FakeWorker();
+    const loadedFrom = { manifest: 'https://x.org/m/manifest.json', manifestFrom: 'cache', verified: true };
+    worker.answer = (req) => ({ id: req.id, type: 'result', result: { manifest: { clip: { frames: 16 } }, backend: 'fake', loadedFrom } });
+    const model = await loadModelInWorker('https://x.org/m/', { worker: worker as unknown as Worker });
+    expect(model.loadedFrom).toEqual(loadedFrom);
+    const thrown = new ModelIntegrityError('loadModel: decoder graph ... differs', {
+      file: 'https://x.org/m/decoder.onnx',
+      expected: { sha256: 'a'.repeat(64), bytes: 10 },
+      actual: { sha256: 'b'.repeat(64), bytes: 9 },
+    });
+    worker.answer = (req) => ({ id: req.id, type: 'error', error: serializeError(thrown) });
+    const error = (await model.encode(video).catch((e: unknown) => e)) as ModelIntegrityError;
+    expect(error).toBeInstanceOf(ModelIntegrityError);
+    expect(error.code).toBe('ERR_MODEL_INTEGRITY');
+    expect({ file: error.file, expected: error.expected, actual: error.actual, message: error.message }).toEqual({
+      file: thrown.file,
+      expected: thrown.expected,
+      actual: thrown.actual,
+      message: thrown.message,
+    });
   });
 
   it('does not terminate a Worker you pass in (dispose frees the model and stops listening)', async () => {

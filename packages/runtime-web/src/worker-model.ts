@@ -15,6 +15,7 @@ import {
   type DepthMaps,
   type DepthOptions,
   type EncodeOptions,
+  type ModelLoadedFrom,
   type ModelManifest,
   type PointCloud,
   type PointCloudOptions,
@@ -47,6 +48,7 @@ export type SceneLike = Pick<Scene, 'frames' | 'width' | 'height' | 'sourceIndic
 export interface ModelLike {
   readonly manifest: ModelManifest;
   readonly backend: string;
+  readonly loadedFrom: ModelLoadedFrom | undefined;
   readonly disposed: boolean;
   encode(video: VideoFrames, options?: EncodeOptions): Promise<SceneLike>;
   dispose(): Promise<void>;
@@ -250,6 +252,8 @@ export class WorkerScene implements SceneLike {
 export class WorkerModel implements ModelLike {
   readonly manifest: ModelManifest;
   readonly backend: string;
+  /** Where the worker's `loadModel` got the model from (see `D4rtModel.loadedFrom`). */
+  readonly loadedFrom: ModelLoadedFrom | undefined;
   readonly #channel: WorkerChannel;
   #disposed = false;
 
@@ -258,6 +262,7 @@ export class WorkerModel implements ModelLike {
     this.#channel = channel;
     this.manifest = info.manifest;
     this.backend = info.backend;
+    this.loadedFrom = info.loadedFrom;
   }
 
   /**

@@ -10,11 +10,14 @@ import {
   D4rtError,
   InvalidQueryError,
   InvalidVideoError,
+  ModelIntegrityError,
   ModelLoadError,
   SceneDisposedError,
   UnsupportedModelError,
   type BackendFailure,
   type InvalidVideoReason,
+  type ModelFileDigest,
+  type ModelLoadedFrom,
   type ModelManifest,
   type Progress,
 } from '@d4rt/core';
@@ -62,6 +65,7 @@ export type WorkerResponse =
 export interface LoadedModelInfo {
   manifest: ModelManifest;
   backend: string;
+  loadedFrom: ModelLoadedFrom | undefined;
 }
 
 /** An error as it crosses `postMessage`. */
@@ -75,16 +79,19 @@ export interface SerializedError {
   code?: string;
   reason?: InvalidVideoReason;
   failures?: { backend: string; error: SerializedError }[];
+  /** {@link ModelIntegrityError}'s details. */
+  integrity?: { file: string; expected: ModelFileDigest; actual: ModelFileDigest };
   aborted?: boolean;
 }
 
-/** Flattens an error for `postMessage`: class name, message, `stack`, `cause` (up to 4 levels) and the SDK fields. */
+/** Flattens an error for `postMessage`: class name, message, `stack`, `cause` (up to 4 levels) and the SDK fields (`code`, `reason`, `failures`, the integrity details). */
 export function serializeError(error: unknown, aborted = false, depth = 0): SerializedError {
   if (!(error instanceof Error)) return { name: 'Error', message: String(error), aborted };
   const out: SerializedError = { name: error.name, message: error.message, aborted };
   if (typeof error.stack === 'string') out.stack = error.stack;
   if (error instanceof D4rtError) out.code = error.code;
   if (error instanceof InvalidVideoError) out.reason = error.reason;
+  if (error instanceof ModelIntegrityError) out.integrity = { file: error.file, expected: error.expected, actual: error.actual };
   if (error instanceof BackendUnavailableError) {
     out.failures = error.failures.map((f) => ({ backend: f.backend, error: serializeError(f.error, false, depth + 1) }));
   } else if (error.cause !== undefined && depth < 4) {
@@ -94,7 +101,8 @@ export function serializeError(error: unknown, aborted = false, depth = 0): Seri
 }
 
 /**
- * Rebuilds an error of the same class: SDK errors keep their `code`, `reason` and `failures`;
+ * Rebuilds an error of the same class: SDK errors keep their `code`, `reason`, `failures` and
+ * integrity details (`file`, `expected`, `actual`);
  * every error keeps the worker's `stack` and its `cause`.
  */
 export function deserializeError(e: SerializedError): Error {
@@ -108,6 +116,8 @@ function rebuild(e: SerializedError): Error {
   switch (e.name) {
     case 'ModelLoadError':
       return new ModelLoadError(e.message, options);
+    case 'ModelIntegrityError':
+      return new ModelIntegrityError(e.message, e.integrity ?? { file: '', expected: { sha256: '', bytes: 0 }, actual: { sha256: '', bytes: 0 } }, options);
     case 'UnsupportedModelError':
       return new UnsupportedModelError(e.message, options);
     case 'InvalidQueryError':

@@ -41,7 +41,7 @@ async function handle(req: Exclude<WorkerRequest, { op: 'abort' }>, signal: Abor
     case 'load': {
       if (model !== null) throw new Error('d4rt worker: a model is already loaded in this worker');
       model = await loadModel(req.url, { ...req.options, signal, ...progressOf(req.id, true) });
-      const info: LoadedModelInfo = { manifest: model.manifest, backend: model.backend };
+      const info: LoadedModelInfo = { manifest: model.manifest, backend: model.backend, loadedFrom: model.loadedFrom };
       return { result: info, transfer: [] };
     }
     case 'encode': {

@@ -1,11 +1,12 @@
 /**
  * runtime-web in a real browser (headless Debian Chromium): the embedded model on the wasm
  * backend against onnxruntime-node on the same frames, worker mode, video decoding against
- * ffmpeg, caching, and the errors a page shows.
+ * ffmpeg, caching (offline loads, replaced and corrupted graphs), and the errors a page shows.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { hasChromium } from '@d4rt/browser-harness';
@@ -32,6 +33,53 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
   return m;
+}
+
+/** SHA-256 and size, as a manifest's `hashes` give them. */
+function digest(bytes: Uint8Array): { sha256: string; bytes: number } {
+  return { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
+}
+
+/** [start, end) of each length-delimited field `field` of the protobuf message in `b[from, to)`. */
+function protoFields(b: Uint8Array, from: number, to: number, field: number): [number, number][] {
+  const out: [number, number][] = [];
+  let i = from;
+  const varint = (): number => {
+    let v = 0;
+    for (let scale = 1; ; scale *= 128) {
+      const x = b[i++]!;
+      v += (x & 0x7f) * scale;
+      if (x < 0x80) return v;
+    }
+  };
+  while (i < to) {
+    const tag = varint();
+    const wire = tag % 8;
+    if (wire === 0) varint();
+    else if (wire === 1) i += 8;
+    else if (wire === 5) i += 4;
+    else if (wire === 2) {
+      const len = varint();
+      if (Math.floor(tag / 8) === field) out.push([i, i + len]);
+      i += len;
+    } else throw new Error(`protoFields: wire type ${wire} at byte ${i}`);
+  }
+  return out;
+}
+
+/**
+ * A copy of an ONNX model whose largest float32 initializer is multiplied by `factor`: another
+ * valid graph with the same inputs and outputs and other answers (ModelProto.graph = 7,
+ * GraphProto.initializer = 5, TensorProto.raw_data = 9).
+ */
+function scaleLargestInitializer(onnx: Uint8Array, factor: number): Uint8Array {
+  const out = new Uint8Array(onnx);
+  const [graph] = protoFields(out, 0, out.length, 7);
+  const raws = protoFields(out, graph![0], graph![1], 5).flatMap(([a, b]) => protoFields(out, a, b, 9));
+  const [start, end] = raws.reduce((a, b) => (b[1] - b[0] > a[1] - a[0] ? b : a));
+  const view = new DataView(out.buffer, out.byteOffset);
+  for (let at = start; at + 4 <= end; at += 4) view.setFloat32(at, view.getFloat32(at, true) * factor, true);
+  return out;
 }
 
 function meanAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -99,6 +147,141 @@ describe.skipIf(!hasChromium())('@d4rt/runtime-web in headless Chromium', () => 
     });
     expect(fetched).toContain('/models/d4rt-tiny/manifest.json');
     expect(fetched.filter((p) => p.endsWith('.onnx'))).toEqual([]);
+  });
+
+  it('loads a cached model while the network fails: the manifest comes from the cache and loadedFrom says so; an HTTP error does not fall back', async () => {
+    const load = (): Promise<{ loadedFrom: unknown; fetched: string[] } | string> =>
+      t.page.evaluate(async () => {
+        const { d4rt } = window as unknown as { d4rt: typeof import('../src/index.js') };
+        performance.clearResourceTimings();
+        try {
+          const model = await d4rt.loadModel('/models/d4rt-tiny/', { device: 'wasm', wasmPaths: '/ort/' });
+          await model.dispose();
+          return { loadedFrom: model.loadedFrom, fetched: performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname) };
+        } catch (e) {
+          return `${(e as Error).name}|${(e as Error).message}`;
+        }
+      });
+    const manifestUrl = `${t.url}/models/d4rt-tiny/manifest.json`;
+    // Online (this also caches the model when this test runs alone): the manifest is fetched, revalidated with the server.
+    const online = await load();
+    expect(online).toMatchObject({ loadedFrom: { manifest: manifestUrl, manifestFrom: 'network', verified: true } });
+    expect(typeof online === 'string' ? [] : online.fetched).toContain('/models/d4rt-tiny/manifest.json');
+    const failed: string[] = [];
+    await t.page.route('**/models/d4rt-tiny/**', (route) => {
+      failed.push(new URL(route.request().url()).pathname);
+      return route.abort('internetdisconnected');
+    });
+    try {
+      const offline = await load();
+      expect(failed).toEqual(['/models/d4rt-tiny/manifest.json']);
+      expect(offline).toMatchObject({ loadedFrom: { manifest: manifestUrl, manifestFrom: 'cache', verified: true } });
+      // Without a cached copy (another cache) the network error is the answer, and says so.
+      const uncached = await t.page.evaluate(() =>
+        (window as unknown as { d4rt: typeof import('../src/index.js') }).d4rt.fetchManifest(new URL('/models/d4rt-tiny/', location.href).href, { cache: 'd4rt-test-empty' }).then(
+          () => 'no error',
+          (e: Error) => `${e.name}|${(e.cause as Error | undefined)?.name}|${e.message}`,
+        ),
+      );
+      expect(uncached).toMatch(/^ModelLoadError\|TypeError\|loadModel: manifest '.*\/manifest\.json' could not be downloaded \(Failed to fetch\); no copy of it is cached/);
+    } finally {
+      await t.page.unroute('**/models/d4rt-tiny/**');
+    }
+    // An HTTP error is the server's answer, not a network failure: no fallback.
+    await t.page.route('**/models/d4rt-tiny/manifest.json', (route) => route.fulfill({ status: 503, body: 'maintenance' }));
+    try {
+      expect(await load()).toMatch(/^ModelLoadError\|loadModel: manifest '.*' answered HTTP 503/);
+    } finally {
+      await t.page.unroute('**/models/d4rt-tiny/manifest.json');
+    }
+  });
+
+  it('graphs are cached by their hash: one replaced under an unchanged manifest is served from the cache, refused (ModelIntegrityError, nothing cached) when downloaded; a new hash is downloaded and answers as onnxruntime-node', async () => {
+    const dir = path.join(t.files, 'replaced');
+    await mkdir(dir);
+    for (const f of ['manifest.json', 'encoder.onnx', 'decoder.onnx']) await copyFile(path.join(MODELS, 'd4rt-tiny', f), path.join(dir, f));
+    const original = new Uint8Array(await readFile(path.join(dir, 'decoder.onnx')));
+    // The query patch embedding, negated (a scale alone would mostly be normalised away).
+    const replaced = scaleLargestInitializer(original, -1);
+    const points = { u: [0.5, 0.25], v: [0.5, 0.75], frame: [0, 0] };
+    type Step = { fetched: string[]; cached: string[]; xyz?: number[]; loadedFrom?: unknown; error?: { name: string; message: string; file: string; expected: unknown; actual: unknown } };
+    // Requests as the browser sends them (resource timings of a load that failed can arrive late).
+    const requests: string[] = [];
+    const onRequest = (req: { url(): string }): void => {
+      const p = new URL(req.url()).pathname;
+      if (p.startsWith('/files/replaced/')) requests.push(p);
+    };
+    t.page.on('request', onRequest);
+    const step = async (cache: string | false, track: boolean): Promise<Step> => {
+      requests.length = 0;
+      const out = await t.page.evaluate(
+        async ({ cache, track, points }) => {
+          const { d4rt } = window as unknown as { d4rt: typeof import('../src/index.js') };
+          const out: Step = { fetched: [], cached: [] };
+          try {
+            const model = await d4rt.loadModel('/files/replaced/', { device: 'wasm', wasmPaths: '/ort/', cache });
+            out.loadedFrom = model.loadedFrom;
+            if (track) {
+              const data = new Uint8Array(await (await fetch('/models/fixtures/demo/frames.u8')).arrayBuffer());
+              const scene = await model.encode({ data, frames: 16, width: 192, height: 128 });
+              out.xyz = Array.from((await scene.track(points)).xyz);
+              scene.dispose();
+            }
+            await model.dispose();
+          } catch (e) {
+            const err = e as InstanceType<typeof d4rt.ModelIntegrityError>;
+            out.error = { name: err.name, message: err.message, file: err.file, expected: err.expected, actual: err.actual };
+          }
+          if (cache !== false) out.cached = (await (await caches.open(cache)).keys()).map((r) => new URL(r.url).pathname + new URL(r.url).search).sort();
+          return out;
+        },
+        { cache, track, points },
+      );
+      return { ...out, fetched: [...requests].sort() };
+    };
+    const key = (file: string, bytes: Uint8Array): string => `/files/replaced/${file}?d4rt-sha256=${digest(bytes).sha256}`;
+    const encoder = new Uint8Array(await readFile(path.join(dir, 'encoder.onnx')));
+    const all = ['/files/replaced/manifest.json', '/files/replaced/encoder.onnx', '/files/replaced/decoder.onnx'];
+
+    const first = await step('d4rt-test-replaced', true);
+    expect(first.error).toBeUndefined();
+    expect(first.fetched).toEqual([...all].sort());
+    expect(first.cached).toEqual([key('decoder.onnx', original), key('encoder.onnx', encoder), '/files/replaced/manifest.json']);
+
+    // The decoder is replaced on the server; the manifest (and its hash) are not.
+    await writeFile(path.join(dir, 'decoder.onnx'), replaced);
+    const cachedCopy = await step('d4rt-test-replaced', false);
+    expect(cachedCopy.error).toBeUndefined();
+    expect(cachedCopy.fetched).toEqual(['/files/replaced/manifest.json']);
+    expect(cachedCopy.loadedFrom).toMatchObject({ manifestFrom: 'network', verified: true });
+    const integrity = { name: 'ModelIntegrityError', file: `${t.url}/files/replaced/decoder.onnx`, expected: digest(original), actual: digest(replaced) };
+    const downloaded = await step(false, false);
+    expect(downloaded.error).toMatchObject(integrity);
+    expect(downloaded.error!.message).toBe(
+      `loadModel: decoder graph '${integrity.file}' is ${replaced.length} bytes with SHA-256 ${integrity.actual.sha256}; its manifest expects ${original.length} bytes with SHA-256 ${integrity.expected.sha256} (a corrupted download, or the file was replaced without its manifest)`,
+    );
+    // Into an empty cache: refused, and nothing at all is cached (not even the good encoder, nor the manifest).
+    const corrupt = await step('d4rt-test-corrupt', false);
+    expect(corrupt.error).toMatchObject(integrity);
+    expect(corrupt.fetched).toEqual([...all].sort());
+    expect(corrupt.cached).toEqual([]);
+
+    // The manifest now gives the new decoder's hash: only the decoder is downloaded, the old one leaves the cache.
+    const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8'));
+    manifest.hashes.decoder = digest(replaced);
+    await writeFile(path.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
+    const updated = await step('d4rt-test-replaced', true);
+    expect(updated.error).toBeUndefined();
+    expect(updated.fetched).toEqual(['/files/replaced/decoder.onnx', '/files/replaced/manifest.json']);
+    expect(updated.cached).toEqual([key('decoder.onnx', replaced), key('encoder.onnx', encoder), '/files/replaced/manifest.json']);
+    t.page.off('request', onRequest);
+    const node = await loadNodeModel(dir, { device: 'cpu' });
+    const nodeXyz = (await (await node.encode(await demoFrames())).track(points)).xyz;
+    await node.dispose();
+    const changed = maxAbsDiff(updated.xyz!, first.xyz!);
+    console.info(`replaced decoder: track xyz moved by up to ${changed.toExponential(2)}; vs onnxruntime-node on it ${maxAbsDiff(updated.xyz!, nodeXyz).toExponential(2)}`);
+    expect(changed).toBeGreaterThan(1e-2);
+    expect(maxAbsDiff(updated.xyz!, nodeXyz)).toBeLessThan(1e-3);
   });
 
   it('worker mode: same depth as the page thread, progress forwarded, errors keep their class', async () => {
