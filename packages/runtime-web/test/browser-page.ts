@@ -1,6 +1,7 @@
 /**
  * Builds the runtime-web test page (esbuild: the package's API on `window.d4rt`, and the worker
- * entry as `worker.js`), serves it with cross-origin isolation and opens it in headless Chromium.
+ * entry as `worker.js`; `crash-worker.js` is that worker with a way to crash it), serves it with
+ * cross-origin isolation and opens it in headless Chromium.
  */
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -43,7 +44,8 @@ export async function openTestPage(options: { webgpu?: boolean; isolate?: boolea
     outdir: out,
     logLevel: 'error',
   });
-  await copyFile(path.join(here, 'pages/index.html'), path.join(out, 'index.html'));
+  // index.html, and crash-worker.js: worker.js with a message that throws an uncaught error in it.
+  for (const file of ['index.html', 'crash-hook.js', 'crash-worker.js']) await copyFile(path.join(here, 'pages', file), path.join(out, file));
   await mkdir(files);
   const server = await serveStatic(out, { mounts: { '/models/': MODELS, '/ort/': ORT_DIST }, isolate: options.isolate ?? true });
   const browser = await launchChromium({ webgpu: options.webgpu ?? false });

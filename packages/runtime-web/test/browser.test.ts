@@ -1,7 +1,8 @@
 /**
  * runtime-web in a real browser (headless Debian Chromium): the embedded model on the wasm
- * backend against onnxruntime-node on the same frames, worker mode, video decoding against
- * ffmpeg, caching (offline loads, replaced and corrupted graphs), and the errors a page shows.
+ * backend against onnxruntime-node on the same frames, worker mode (and a worker that crashes),
+ * video decoding against ffmpeg, caching (offline loads, replaced and corrupted graphs), and the
+ * errors a page shows.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -323,6 +324,58 @@ describe.skipIf(!hasChromium())('@d4rt/runtime-web in headless Chromium', () => 
     expect(r.queryError).toMatch(/^InvalidQueryError ERR_INVALID_QUERY .*u/);
     expect(r.disposedError).toBe('SceneDisposedError');
     expect(r.pose1.every(Number.isFinite)).toBe(true);
+  });
+
+  it('a real worker that crashes: calls in flight and later reject with the crash, disposed is true; errors keep class, stack and cause; your Worker is not terminated', async () => {
+    await writeFile(path.join(t.files, 'throws-on-start.js'), "throw new Error('this script cannot start');\n");
+    const r = await t.page.evaluate(async () => {
+      const { d4rt } = window as unknown as { d4rt: typeof import('../src/index.js') };
+      // A call that never settles is a failure too: give each 30 s, not the test's whole timeout.
+      const settled = <T,>(p: Promise<T>): Promise<T | 'still pending after 30 s'> => Promise.race([p, new Promise<'still pending after 30 s'>((ok) => setTimeout(() => ok('still pending after 30 s'), 30_000))]);
+      type Described = { name: string; message: string; stack: string; cause?: Described };
+      const describe = (e: unknown): Described => {
+        const err = e as Error;
+        return { name: err.name, message: err.message, stack: String(err.stack), ...(err.cause !== undefined && { cause: describe(err.cause) }) };
+      };
+      const startFailure = await settled(d4rt.loadModelInWorker('/models/d4rt-tiny/', { worker: '/files/throws-on-start.js' }).then(() => null, describe));
+      const worker = new Worker('/crash-worker.js', { type: 'module' });
+      // An error raised in the worker (a manifest that cannot be downloaded), then a model in the same worker.
+      const loadError = await d4rt.loadModelInWorker('http://127.0.0.1:9/models/', { device: 'wasm', wasmPaths: '/ort/', worker }).then(() => null, (e: unknown) => ({
+        ...describe(e),
+        isModelLoadError: e instanceof d4rt.ModelLoadError,
+        causeIsTypeError: (e as Error).cause instanceof TypeError,
+      }));
+      const model = await d4rt.loadModelInWorker('/models/d4rt-tiny/', { device: 'wasm', wasmPaths: '/ort/', worker });
+      const data = new Uint8Array(await (await fetch('/models/fixtures/demo/frames.u8')).arrayBuffer());
+      const video = { data, frames: 16, width: 192, height: 128 };
+      // The crash message goes first on the worker's queue, so the encode sent after it is still in flight when the worker crashes.
+      worker.postMessage({ op: 'test-crash', message: 'out of memory' });
+      const inFlight = await settled(model.encode(video).then(() => 'resolved', describe));
+      const disposed = model.disposed;
+      const later = await settled(model.encode(video).then(() => 'resolved', describe));
+      await model.dispose();
+      const afterDispose = await model.encode(video).then(() => 'resolved', (e: Error) => e.name);
+      // The Worker passed in still runs (dispose-model is answered once the orphaned encode ends).
+      const alive = await new Promise<boolean>((resolve) => {
+        worker.addEventListener('message', (e: MessageEvent<{ id: number; type: string }>) => e.data.id === 1e6 && resolve(e.data.type === 'result'));
+        worker.postMessage({ id: 1e6, op: 'dispose-model' });
+        setTimeout(() => resolve(false), 60_000);
+      });
+      worker.terminate();
+      return { startFailure, loadError, inFlight, disposed, later, afterDispose, alive };
+    });
+    expect(r.startFailure).toMatchObject({ name: 'ModelLoadError', message: expect.stringMatching(/^loadModelInWorker: the worker failed \(Uncaught Error: this script cannot start\)/) });
+    // The worker's own error: its class, its stack (frames in the worker's script), its cause.
+    expect(r.loadError).toMatchObject({ name: 'ModelLoadError', isModelLoadError: true, causeIsTypeError: true, message: expect.stringMatching(/^loadModel: manifest 'http:\/\/127\.0\.0\.1:9\/models\/manifest\.json' could not be downloaded/) });
+    expect(r.loadError?.stack).toMatch(/\/worker\.js:\d+/);
+    expect(r.loadError?.stack).not.toMatch(/\/entry\.js/);
+    expect(r.loadError?.cause).toMatchObject({ name: 'TypeError', message: 'Failed to fetch' });
+    const crash = /^loadModelInWorker: the worker failed \(Uncaught RangeError: test crash: out of memory\); the model is unusable, load it again$/;
+    expect(r.inFlight).toMatchObject({ name: 'ModelLoadError', message: expect.stringMatching(crash) });
+    expect(r.disposed).toBe(true);
+    expect(r.later).toMatchObject({ name: 'ModelLoadError', message: expect.stringMatching(crash) });
+    expect(r.afterDispose).toBe('SceneDisposedError');
+    expect(r.alive).toBe(true);
   });
 
   it.skipIf(!FFMPEG)('readVideo: WebCodecs decodes demo.mp4 as ffmpeg does (bit for bit here), <video> within a few levels', async () => {
