@@ -285,6 +285,41 @@ describe.skipIf(!hasChromium())('@d4rt/runtime-web in headless Chromium', () => 
     expect(maxAbsDiff(updated.xyz!, nodeXyz)).toBeLessThan(1e-3);
   });
 
+  it('a manifest without hashes still loads, unchecked: its graphs are cached under a hash of its text, so any change of it downloads them again', async () => {
+    const dir = path.join(t.files, 'legacy');
+    await mkdir(dir);
+    for (const f of ['encoder.onnx', 'decoder.onnx']) await copyFile(path.join(MODELS, 'd4rt-tiny', f), path.join(dir, f));
+    const manifest = JSON.parse(await readFile(path.join(MODELS, 'd4rt-tiny/manifest.json'), 'utf8'));
+    delete manifest.hashes;
+    await writeFile(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
+    const requests: string[] = [];
+    const onRequest = (req: { url(): string }): void => void (new URL(req.url()).pathname.startsWith('/files/legacy/') && requests.push(new URL(req.url()).pathname));
+    t.page.on('request', onRequest);
+    const load = async (): Promise<{ fetched: string[]; verified: unknown; graphKeys: string[] }> => {
+      requests.length = 0;
+      const r = await t.page.evaluate(async () => {
+        const { d4rt } = window as unknown as { d4rt: typeof import('../src/index.js') };
+        const model = await d4rt.loadModel('/files/legacy/', { device: 'wasm', wasmPaths: '/ort/', cache: 'd4rt-test-legacy' });
+        await model.dispose();
+        const keys = (await (await caches.open('d4rt-test-legacy')).keys()).map((k) => new URL(k.url));
+        return { verified: model.loadedFrom?.verified, graphKeys: keys.filter((u) => u.pathname.endsWith('.onnx')).map((u) => u.pathname + u.search).sort() };
+      });
+      return { ...r, fetched: [...requests].sort() };
+    };
+    const all = ['/files/legacy/decoder.onnx', '/files/legacy/encoder.onnx', '/files/legacy/manifest.json'];
+    const first = await load();
+    expect(first).toMatchObject({ fetched: all, verified: false });
+    expect(first.graphKeys).toEqual([expect.stringMatching(/^\/files\/legacy\/decoder\.onnx\?d4rt-version=[0-9a-f]{8}$/), expect.stringMatching(/^\/files\/legacy\/encoder\.onnx\?d4rt-version=/)]);
+    expect(await load()).toEqual({ ...first, fetched: ['/files/legacy/manifest.json'] });
+    manifest.info = { ...manifest.info, note: 'graphs replaced' };
+    await writeFile(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
+    const changed = await load();
+    t.page.off('request', onRequest);
+    expect(changed.fetched).toEqual(all);
+    expect(changed.graphKeys).toHaveLength(2);
+    expect(changed.graphKeys.some((k) => first.graphKeys.includes(k))).toBe(false);
+  });
+
   it('worker mode: same depth as the page thread, progress forwarded, errors keep their class', async () => {
     const r = await t.page.evaluate(async () => {
       const { d4rt } = window as unknown as { d4rt: typeof import('../src/index.js') };
