@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launchChromium, recordConsole, serveStatic } from '@d4rt/browser-harness';
+import { launchChromium, recordConsole } from '@d4rt/browser-harness';
+import { serveSite } from '../scripts/site-server.mjs';
 import type { BrowserContext, Page } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -29,7 +30,7 @@ export interface Site {
 
 export async function openSite(): Promise<Site> {
   await mkdir(ARTIFACTS, { recursive: true });
-  const server = await serveStatic(DIST);
+  const server = await serveSite(DIST);
   const browser = await launchChromium();
   return {
     url: server.url,
