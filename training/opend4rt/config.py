@@ -251,8 +251,10 @@ def parse_config(doc: dict, source: str = 'model.yaml') -> OpenD4rtConfig:
     gd = doc.get('geometry_decoding')
     if isinstance(gd, dict) and isinstance(gd.get('extrinsics_from_queries'), dict):
         g = gd['extrinsics_from_queries'].get('source_grid_hw', list(grid))
-        if isinstance(g, list) and len(g) == 2 and all(isinstance(s, int) and s >= 2 for s in g):
-            grid = tuple(g)
+        if not (isinstance(g, list) and len(g) == 2 and g[0] == g[1] and isinstance(g[0], int) and g[0] >= 2):
+            raise ConfigError(f'model.yaml: geometry_decoding.extrinsics_from_queries.source_grid_hw ({g!r}) must be '
+                              '[n, n], a square grid of n >= 2')
+        grid = tuple(g)
     name = 'opend4rt'
     exp = doc.get('experiment')
     if isinstance(exp, dict) and isinstance(exp.get('name'), str) and exp['name']:

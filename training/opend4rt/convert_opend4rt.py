@@ -127,6 +127,7 @@ def manifest(cfg: OpenD4rtConfig, name: str, files: dict, folder: Path, info: di
                         'normal': {**q3, 'decode': 'normalize'},
                         'displacement': {**q3, 'decode': 'direct'}},
         },
+        'cameras': {'recipe': 'opend4rt', 'grid': cfg.camera_grid[0]},
         'config': {'family': 'opend4rt', **cfg.to_json()},
         'info': info,
     }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createQueryResult, decodeChunk, sigmoid, truncatedSoftArgmax } from './heads.js';
+import { HEAD_DECODES, createQueryResult, decodeChunk, rawWidth, sigmoid, truncatedSoftArgmax } from './heads.js';
+import type { DecoderOutputSpec, HeadDecode, ModelManifest } from './manifest.js';
 
 /** Reference truncated soft-argmax written the slow, obvious way (as training's torch code). */
 function reference(logits: number[], window: number, lo: number, hi: number): number {
@@ -76,5 +77,57 @@ describe('decodeChunk', () => {
     expect(out.visibility[1]).toBe(0.5);
     expect(out.visibility[2]).toBe(1);
     expect(out.confidence[1]).toBeCloseTo(0, 30);
+  });
+});
+
+describe('decodeChunk with the manifest\'s outputs', () => {
+  const q3 = (decode: HeadDecode): DecoderOutputSpec => ({ dtype: 'float32', shape: [1, 'Q', 3], decode });
+  const q1: DecoderOutputSpec = { dtype: 'float32', shape: [1, 'Q'], decode: 'sigmoid' };
+  const outputs: ModelManifest['decoder']['outputs'] = {
+    xyz: q3('direct'),
+    uv: { dtype: 'float32', shape: [1, 'Q', 2], decode: 'direct' },
+    visibility: q1,
+    confidence: q1,
+    normal: q3('normalize'),
+    displacement: q3('direct'),
+  };
+
+  it('decodes direct xyz and uv, unit normals and displacements at an offset', () => {
+    const out = createQueryResult(3, { normal: true, displacement: true });
+    decodeChunk(
+      out,
+      1,
+      {
+        xyz: new Float32Array([0.5, -0.25, 2, 1, 2, 3]),
+        uv: new Float32Array([0.1, 0.2, 1.5, -0.5]),
+        visibility: new Float32Array([0, 100]),
+        confidence: new Float32Array([-100, 0]),
+        normal: new Float32Array([0, 0, -2, 3, 4, 0]),
+        displacement: new Float32Array([1, 2, 3, 4, 5, 6]),
+      },
+      outputs,
+    );
+    expect(Array.from(out.xyz)).toEqual([0, 0, 0, 0.5, -0.25, 2, 1, 2, 3]);
+    expect(Array.from(out.uv)).toEqual([0, 0, Math.fround(0.1), Math.fround(0.2), 1.5, -0.5]);
+    expect(Array.from(out.normal!)).toEqual([0, 0, 0, 0, 0, -1, Math.fround(0.6), Math.fround(0.8), 0]);
+    expect(Array.from(out.displacement!)).toEqual([0, 0, 0, 1, 2, 3, 4, 5, 6]);
+    expect(out.visibility[1]).toBe(0.5);
+    expect(out.confidence[2]).toBe(0.5);
+  });
+
+  it('skips optional outputs the result does not hold, and leaves a zero normal zero', () => {
+    const out = createQueryResult(1);
+    const raw = { xyz: new Float32Array(3), uv: new Float32Array(2), visibility: new Float32Array(1), confidence: new Float32Array(1), normal: new Float32Array(3) };
+    decodeChunk(out, 0, raw, outputs);
+    expect(out.normal).toBeUndefined();
+    const normal = new Float32Array(3).fill(7);
+    HEAD_DECODES.normalize(normal, new Float32Array(3), 1, outputs.normal!);
+    expect(Array.from(normal)).toEqual([0, 0, 0]);
+  });
+
+  it('has one decode per manifest decode, and rawWidth is the size after [1, Q]', () => {
+    expect(Object.keys(HEAD_DECODES).sort()).toEqual(['direct', 'log-depth', 'normalize', 'sigmoid', 'truncated-soft-argmax']);
+    expect(rawWidth({ dtype: 'float32', shape: [1, 'Q', 2, 64], decode: 'truncated-soft-argmax' })).toBe(128);
+    expect(rawWidth(q1)).toBe(1);
   });
 });

@@ -79,6 +79,91 @@ describe('parseManifest', () => {
     expectUnsupported(null, /manifest \(null\) must be an object/);
     expectUnsupported([], /manifest \(Array\(0\)\) must be an object/);
   });
+
+  it('leaves the fields added for other model families out of an older manifest', () => {
+    const m = parseManifest(raw());
+    expect(m.clip.aspect).toBeUndefined();
+    expect(m.cameras).toBeUndefined();
+    expect(m.files.externalData).toBeUndefined();
+    expect(Object.keys(m.decoder.outputs)).toEqual(['xyz', 'uv', 'visibility', 'confidence']);
+  });
+});
+
+/** d4rt-tiny's manifest grown as the OpenD4RT converter writes one (training/opend4rt). */
+function openD4rt(): Record<string, any> {
+  const j = raw();
+  const q3 = { dtype: 'float32', shape: [1, 'Q', 3] };
+  j.clip = { ...j.clip, resize: 'opencv-area-linear', aspect: 'clip' };
+  j.normalization = { scale: 1 / 255, mean: [0, 0, 0], std: [1, 1, 1] };
+  j.files.externalData = { encoder: ['encoder.onnx.data'] };
+  j.hashes.externalData = { 'encoder.onnx.data': { sha256: 'ab'.repeat(32), bytes: 4_200_000_000 } };
+  j.decoder.outputs = {
+    xyz: { ...q3, decode: 'direct' },
+    uv: { dtype: 'float32', shape: [1, 'Q', 2], decode: 'direct' },
+    visibility: j.decoder.outputs.visibility,
+    confidence: j.decoder.outputs.confidence,
+    normal: { ...q3, decode: 'normalize' },
+    displacement: { ...q3, decode: 'direct' },
+  };
+  j.cameras = { recipe: 'opend4rt', grid: 32 };
+  return j;
+}
+
+describe('parseManifest: the growth for OpenD4RT', () => {
+  it('reads direct xyz and uv, normal and displacement, the resize and aspect policies, external data and the camera recipe', () => {
+    const m = parseManifest(openD4rt());
+    expect(m.clip).toMatchObject({ resize: 'opencv-area-linear', aspect: 'clip' });
+    expect(m.decoder.outputs.xyz.decode).toBe('direct');
+    expect(m.decoder.outputs.uv).toEqual({ dtype: 'float32', shape: [1, 'Q', 2], decode: 'direct' });
+    expect(m.decoder.outputs.normal).toEqual({ dtype: 'float32', shape: [1, 'Q', 3], decode: 'normalize' });
+    expect(m.decoder.outputs.displacement?.decode).toBe('direct');
+    expect(m.files.externalData).toEqual({ encoder: ['encoder.onnx.data'] });
+    expect(m.hashes?.externalData).toEqual({ 'encoder.onnx.data': { sha256: 'ab'.repeat(32), bytes: 4_200_000_000 } });
+    expect(m.cameras).toEqual({ recipe: 'opend4rt', grid: 32 });
+  });
+
+  it('names the field that does not fit', () => {
+    let j = openD4rt();
+    j.decoder.outputs.uv.shape = [1, 'Q', 2, 64];
+    expectUnsupported(j, /manifest\.decoder\.outputs\.uv\.shape \(Array\(4\)\) must be an array of 3 dimensions like \[1, Q, 2\]/);
+    j = openD4rt();
+    j.decoder.outputs.normal.decode = 'direct';
+    expectUnsupported(j, /manifest\.decoder\.outputs\.normal\.decode \("direct"\) must be one of 'normalize'/);
+    j = openD4rt();
+    j.decoder.outputs.xyz.decode = 'exp';
+    expectUnsupported(j, /manifest\.decoder\.outputs\.xyz\.decode \("exp"\) must be one of 'log-depth', 'direct'/);
+    j = openD4rt();
+    j.clip.resize = 'lanczos';
+    expectUnsupported(j, /manifest\.clip\.resize \("lanczos"\) must be one of 'bilinear-align-corners-box', 'opencv-area-linear'/);
+    j = openD4rt();
+    j.clip.aspect = 1.5;
+    expectUnsupported(j, /manifest\.clip\.aspect \(1\.5\) must be a non-empty string/);
+    j = openD4rt();
+    j.files.externalData.encoder = ['../weights.bin'];
+    expectUnsupported(j, /manifest\.files\.externalData\.encoder\[0\] \("\.\.\/weights\.bin"\) must be a plain file name in the manifest's folder/);
+    j = openD4rt();
+    j.files.externalData.decoder = [];
+    expectUnsupported(j, /manifest\.files\.externalData\.decoder \(Array\(0\)\) must be a non-empty array of file names/);
+    j = openD4rt();
+    j.hashes.externalData['encoder.onnx.data'].sha256 = 'x';
+    expectUnsupported(j, /manifest\.hashes\.externalData\.encoder\.onnx\.data\.sha256 \("x"\) must be the file's SHA-256/);
+    j = openD4rt();
+    j.cameras = { recipe: 'vggt', grid: 32 };
+    expectUnsupported(j, /manifest\.cameras\.recipe \("vggt"\) must be one of 'opend4rt'/);
+    j = openD4rt();
+    j.cameras.grid = 1;
+    expectUnsupported(j, /manifest\.cameras\.grid \(1\) must be an integer >= 2/);
+  });
+
+  it('checks the optional outputs of a loaded decoder like the others', () => {
+    const m = parseManifest(openD4rt());
+    const io: SessionIo = {
+      inputNames: ['memory', 'coords', 'times', 'patches'],
+      outputNames: ['xyz', 'uv', 'visibility', 'confidence', 'normal'],
+    };
+    expect(() => checkSessionIo(m, 'decoder', io)).toThrow(/the decoder has no output 'displacement'/);
+    expect(() => checkSessionIo(m, 'decoder', { ...io, outputNames: [...io.outputNames, 'displacement'] })).not.toThrow();
+  });
 });
 
 describe('checkSessionIo', () => {

@@ -21,10 +21,21 @@ export interface TensorSpec {
   shape: Dim[];
 }
 
+/**
+ * How core decodes a decoder output (`heads.ts` holds the one table of them):
+ * `'log-depth'` and `'direct'` for `xyz`; `'truncated-soft-argmax'` and `'direct'` for `uv`;
+ * `'sigmoid'` for `visibility` and `confidence`; `'normalize'` for `normal`; `'direct'` for
+ * `displacement`.
+ */
+export type HeadDecode = 'log-depth' | 'direct' | 'truncated-soft-argmax' | 'sigmoid' | 'normalize';
+
+/** How source frames are resized to the clip size (see `preprocess.ts`). */
+export type ClipResize = 'bilinear-align-corners-box' | 'opencv-area-linear';
+
 /** A decoder output with its parameterisation. */
 export interface DecoderOutputSpec extends TensorSpec {
   /** How core decodes it. */
-  decode: 'log-depth' | 'truncated-soft-argmax' | 'sigmoid';
+  decode: HeadDecode;
   /** `truncated-soft-argmax`: number of bins per axis. */
   bins?: number;
   /** `truncated-soft-argmax`: the value range of the bin centres (first and last centre). */
@@ -47,15 +58,24 @@ export interface ModelManifest {
   format: typeof MANIFEST_FORMAT;
   /** Model name, e.g. `'d4rt-tiny'`. */
   name: string;
-  /** File names of the two ONNX graphs, relative to the manifest. */
-  files: { encoder: string; decoder: string };
   /**
-   * SHA-256 and size of each graph file (optional; manifests written before it have none). Loaders
-   * check the bytes against it, and the browser caches a graph under its hash.
+   * File names of the two ONNX graphs, relative to the manifest, and (optional) the external data
+   * files of each graph: weights kept beside a graph that passes protobuf's 2 GB, named as the
+   * graph names them (plain file names in the same folder).
    */
-  hashes?: { encoder: ModelFileDigest; decoder: ModelFileDigest };
-  /** Clip the encoder takes: `frames` (T) of `height` x `width`, how source frames are picked and resized. */
-  clip: { frames: number; height: number; width: number; frameSelection: 'round-linspace'; resize: 'bilinear-align-corners-box' };
+  files: { encoder: string; decoder: string; externalData?: { encoder?: string[]; decoder?: string[] } };
+  /**
+   * SHA-256 and size of each graph file (optional; manifests written before it have none), and of
+   * each external data file by name. Loaders check the bytes against it, and the browser caches a
+   * graph under its hash.
+   */
+  hashes?: { encoder: ModelFileDigest; decoder: ModelFileDigest; externalData?: Record<string, ModelFileDigest> };
+  /**
+   * Clip the encoder takes: `frames` (T) of `height` x `width`, how source frames are picked and
+   * resized, and (optional) what the encoder's `aspect` input is: `'source'` (the source video's
+   * width / height, the default) or `'clip'` (`width / height` of the clip).
+   */
+  clip: { frames: number; height: number; width: number; frameSelection: 'round-linspace'; resize: ClipResize; aspect?: 'source' | 'clip' };
   /** Pixel normalisation: `(rgb * scale - mean[c]) / std[c]`. */
   normalization: { scale: number; mean: [number, number, number]; std: [number, number, number] };
   /** Token memory shape `[tokens, channels]`. */
@@ -64,11 +84,19 @@ export interface ModelManifest {
   patch: { size: number; height: number; width: number; layout: 'chw'; values: 'normalized' };
   /** Encoder graph: inputs `video`, `aspect`; output `memory`. */
   encoder: { inputs: Record<'video' | 'aspect', TensorSpec>; outputs: Record<'memory', TensorSpec> };
-  /** Decoder graph: inputs `memory`, `coords`, `times`, `patches`; outputs `xyz`, `uv`, `visibility`, `confidence`. */
+  /**
+   * Decoder graph: inputs `memory`, `coords`, `times`, `patches`; outputs `xyz`, `uv`,
+   * `visibility`, `confidence`, and optionally `normal` and `displacement`.
+   */
   decoder: {
     inputs: Record<'memory' | 'coords' | 'times' | 'patches', TensorSpec>;
-    outputs: Record<'xyz' | 'uv' | 'visibility' | 'confidence', DecoderOutputSpec>;
+    outputs: Record<'xyz' | 'uv' | 'visibility' | 'confidence', DecoderOutputSpec> & Partial<Record<'normal' | 'displacement', DecoderOutputSpec>>;
   };
+  /**
+   * How `Scene.cameras` estimates cameras for this model (optional; without it the SDK's own
+   * method): `'opend4rt'` is OpenD4RT's post-processing on a `grid` x `grid` uv grid.
+   */
+  cameras?: { recipe: 'opend4rt'; grid: number };
   /** Free-form training configuration (not read by the SDK). */
   config?: Record<string, unknown>;
   /** Free-form information (parameters, training steps, ...). */
@@ -147,7 +175,8 @@ export function parseManifest(json: unknown): ModelManifest {
     height: H,
     width: W,
     frameSelection: str('manifest.clip.frameSelection', clipJ.frameSelection, ['round-linspace']) as 'round-linspace',
-    resize: str('manifest.clip.resize', clipJ.resize, ['bilinear-align-corners-box']) as 'bilinear-align-corners-box',
+    resize: str('manifest.clip.resize', clipJ.resize, ['bilinear-align-corners-box', 'opencv-area-linear']) as ClipResize,
+    ...(clipJ.aspect !== undefined && { aspect: str('manifest.clip.aspect', clipJ.aspect, ['source', 'clip']) as 'source' | 'clip' }),
   };
   const normJ = obj('manifest.normalization', m.normalization);
   const normalization = {
@@ -190,18 +219,14 @@ export function parseManifest(json: unknown): ModelManifest {
     patches: spec('manifest.decoder.inputs.patches', decIn.patches, { dtype: 'float32', shape: [1, 'Q', 3 * p * p] }),
   };
   const uvJ = obj('manifest.decoder.outputs.uv', decOut.uv);
-  const bins = int('manifest.decoder.outputs.uv.bins', uvJ.bins, 2);
-  const outputs = {
-    xyz: decoderOutput('xyz', decOut.xyz, [1, 'Q', 3], 'log-depth'),
-    uv: decoderOutput('uv', decOut.uv, [1, 'Q', 2, bins], 'truncated-soft-argmax'),
-    visibility: decoderOutput('visibility', decOut.visibility, [1, 'Q'], 'sigmoid'),
-    confidence: decoderOutput('confidence', decOut.confidence, [1, 'Q'], 'sigmoid'),
+  const outputs: ModelManifest['decoder']['outputs'] = {
+    xyz: decoderOutput('xyz', decOut.xyz, [1, 'Q', 3], ['log-depth', 'direct']),
+    uv: uvJ.decode === 'direct' ? decoderOutput('uv', decOut.uv, [1, 'Q', 2], ['direct']) : binnedUv(uvJ),
+    visibility: decoderOutput('visibility', decOut.visibility, [1, 'Q'], ['sigmoid']),
+    confidence: decoderOutput('confidence', decOut.confidence, [1, 'Q'], ['sigmoid']),
   };
-  const range = uvJ.range;
-  if (!Array.isArray(range) || range.length !== 2) fail('manifest.decoder.outputs.uv.range', range, 'an array [first, last] of bin centres');
-  outputs.uv.bins = bins;
-  outputs.uv.range = [num('manifest.decoder.outputs.uv.range[0]', (range as unknown[])[0]), num('manifest.decoder.outputs.uv.range[1]', (range as unknown[])[1])];
-  outputs.uv.window = int('manifest.decoder.outputs.uv.window', uvJ.window, 0);
+  if (decOut.normal !== undefined) outputs.normal = decoderOutput('normal', decOut.normal, [1, 'Q', 3], ['normalize']);
+  if (decOut.displacement !== undefined) outputs.displacement = decoderOutput('displacement', decOut.displacement, [1, 'Q', 3], ['direct']);
   const manifest: ModelManifest = {
     format: MANIFEST_FORMAT,
     name,
@@ -213,9 +238,25 @@ export function parseManifest(json: unknown): ModelManifest {
     encoder,
     decoder: { inputs, outputs },
   };
+  if (files.externalData !== undefined) {
+    const ext = obj('manifest.files.externalData', files.externalData);
+    const lists: { encoder?: string[]; decoder?: string[] } = {};
+    for (const role of ['encoder', 'decoder'] as const) {
+      if (ext[role] !== undefined) lists[role] = fileNames(`manifest.files.externalData.${role}`, ext[role]);
+    }
+    manifest.files.externalData = lists;
+  }
   if (m.hashes !== undefined) {
     const hashes = obj('manifest.hashes', m.hashes);
     manifest.hashes = { encoder: digest('manifest.hashes.encoder', hashes.encoder), decoder: digest('manifest.hashes.decoder', hashes.decoder) };
+    if (hashes.externalData !== undefined) {
+      const ext = obj('manifest.hashes.externalData', hashes.externalData);
+      manifest.hashes.externalData = Object.fromEntries(Object.entries(ext).map(([k, v]) => [k, digest(`manifest.hashes.externalData.${k}`, v)]));
+    }
+  }
+  if (m.cameras !== undefined) {
+    const cam = obj('manifest.cameras', m.cameras);
+    manifest.cameras = { recipe: str('manifest.cameras.recipe', cam.recipe, ['opend4rt']) as 'opend4rt', grid: int('manifest.cameras.grid', cam.grid, 2) };
   }
   if (m.config !== undefined) manifest.config = obj('manifest.config', m.config);
   if (m.info !== undefined) manifest.info = obj('manifest.info', m.info);
@@ -229,11 +270,34 @@ function digest(path: string, v: unknown): ModelFileDigest {
   return { sha256: sha256 as string, bytes: int(`${path}.bytes`, o.bytes) };
 }
 
-function decoderOutput(key: string, v: unknown, shape: Dim[], decode: DecoderOutputSpec['decode']): DecoderOutputSpec {
+function decoderOutput(key: string, v: unknown, shape: Dim[], decodes: readonly HeadDecode[]): DecoderOutputSpec {
   const path = `manifest.decoder.outputs.${key}`;
   const s = spec(path, v, { dtype: 'float32', shape });
-  str(`${path}.decode`, obj(path, v).decode, [decode]);
+  const decode = str(`${path}.decode`, obj(path, v).decode, decodes) as HeadDecode;
   return { ...s, decode };
+}
+
+/** `uv` as per-axis logits over bins: `[1, Q, 2, bins]` with `bins`, `range` and `window`. */
+function binnedUv(uvJ: Record<string, unknown>): DecoderOutputSpec {
+  const path = 'manifest.decoder.outputs.uv';
+  const bins = int(`${path}.bins`, uvJ.bins, 2);
+  const uv = decoderOutput('uv', uvJ, [1, 'Q', 2, bins], ['truncated-soft-argmax', 'direct']);
+  const range = uvJ.range;
+  if (!Array.isArray(range) || range.length !== 2) fail(`${path}.range`, range, 'an array [first, last] of bin centres');
+  uv.bins = bins;
+  uv.range = [num(`${path}.range[0]`, (range as unknown[])[0]), num(`${path}.range[1]`, (range as unknown[])[1])];
+  uv.window = int(`${path}.window`, uvJ.window, 0);
+  return uv;
+}
+
+/** A list of plain file names (in the manifest's folder: no path separators, not `.` or `..`). */
+function fileNames(path: string, v: unknown): string[] {
+  if (!Array.isArray(v) || v.length === 0) fail(path, v, 'a non-empty array of file names');
+  return (v as unknown[]).map((f, i) => {
+    const name = str(`${path}[${i}]`, f);
+    if (/[\\/]/.test(name) || name === '.' || name === '..') fail(`${path}[${i}]`, name, "a plain file name in the manifest's folder");
+    return name;
+  });
 }
 
 /** What a loaded session says about its inputs and outputs (a subset of onnxruntime's metadata). */

@@ -25,7 +25,7 @@ export interface EncodeOptions {
 export interface EncoderInput {
   /** Normalised frames `[T][3][H][W]` at the model's resolution. */
   video: Float32Array;
-  /** Source width / height. */
+  /** The encoder's `aspect` input: source width / height, or the clip's when the manifest's `clip.aspect` is `'clip'`. */
   aspect: number;
   /** For each model frame, the index of the frame of `video.data` it came from. */
   frameIndices: Int32Array;
@@ -115,7 +115,7 @@ export class D4rtModel {
 
   /**
    * Picks the model's T frames from `video` (`selectFrames`, see {@link selectFrames}), resizes
-   * and normalises them exactly as training does.
+   * and normalises them as the manifest says (`clip.resize`, `normalization`), exactly as training does.
    * @returns new arrays
    * @throws TypeError / {@link InvalidVideoError} for a malformed `video`
    */
@@ -131,9 +131,11 @@ export class D4rtModel {
       width: W,
       height: H,
       normalization: this.manifest.normalization,
+      resize: this.manifest.clip.resize,
     });
     const sourceIndices = video.sourceIndices ? Int32Array.from(frameIndices, (i) => video.sourceIndices![i]!) : frameIndices.slice();
-    return { video: out, aspect: video.width / video.height, frameIndices, sourceIndices };
+    const aspect = this.manifest.clip.aspect === 'clip' ? W / H : video.width / video.height;
+    return { video: out, aspect, frameIndices, sourceIndices };
   }
 
   /**

@@ -7,6 +7,14 @@
  *   `((k + 0.5) / s - 0.5) * step` around the centre, `step = (src - 1) / (dst - 1)`; taps are
  *   border-clamped. Bilinear taps are separable, so the whole filter is one sparse weight matrix
  *   per axis, applied rows first then columns (float64 accumulation).
+ * - Resize `'opencv-area-linear'` (OpenD4RT's preprocessing, OpenCV's `cv2.resize` of 8-bit frames):
+ *   when the source is at least as tall as the output, area averaging (each output pixel the mean
+ *   of the source area it covers, with fractional edge pixels; if the width is enlarged, OpenCV's
+ *   two-tap `INTER_AREA` enlargement on both axes), else bilinear with half-pixel centres
+ *   (`x_src = (x + 0.5) W_src / W - 0.5`, clamped at the borders, weights in OpenCV's 1/2048 steps);
+ *   the result is rounded to 8 bits (area: half to even; bilinear: half up) before normalisation.
+ *   Computed in float64 from the same weights as OpenCV, which accumulates in float32 or fixed point:
+ *   a pixel may differ by one 8-bit level where a sum lands on a rounding boundary.
  * - Normalisation: `(value * scale - mean[c]) / std[c]`.
  * - Query patches: the `p x p` patch around `(u (W - 1), v (H - 1))` of the normalised frame
  *   `tSrc`, one-pixel spacing, bilinear, border-clamped, channel-major `(c, row, col)`.
@@ -56,6 +64,84 @@ export function resizeWeights(src: number, dst: number): AxisWeights {
   return { start, index: Int32Array.from(index), weight: Float64Array.from(weight) };
 }
 
+function push(acc: Map<number, number>, j: number, w: number): void {
+  if (w !== 0) acc.set(j, (acc.get(j) ?? 0) + w);
+}
+
+function packWeights(rows: Map<number, number>[]): AxisWeights {
+  const start = new Int32Array(rows.length + 1);
+  const index: number[] = [];
+  const weight: number[] = [];
+  rows.forEach((acc, i) => {
+    for (const [j, w] of [...acc.entries()].sort((a, b) => a[0] - b[0])) {
+      index.push(j);
+      weight.push(w);
+    }
+    start[i + 1] = index.length;
+  });
+  return { start, index: Int32Array.from(index), weight: Float64Array.from(weight) };
+}
+
+/**
+ * OpenCV's resize taps of one axis (`cv2.resize`, see the module notes) as sparse weights.
+ * @param src - source size (>= 1)
+ * @param dst - output size (>= 1)
+ * @param mode - `'area'` (`INTER_AREA` when no axis is enlarged: averaging), `'area-taps'`
+ *   (`INTER_AREA` when an axis is enlarged: OpenCV then takes two taps per axis) or `'linear'` (`INTER_LINEAR`)
+ * @returns new arrays
+ */
+export function opencvResizeWeights(src: number, dst: number, mode: 'area' | 'area-taps' | 'linear'): AxisWeights {
+  const scale = src / dst;
+  const rows: Map<number, number>[] = [];
+  for (let i = 0; i < dst; i++) {
+    const acc = new Map<number, number>();
+    if (mode === 'area') {
+      // the source interval [i s, (i + 1) s) averaged, edge pixels by the fraction they overlap
+      const f1 = i * scale;
+      const f2 = f1 + scale;
+      const cell = Math.min(scale, src - f1);
+      const s2 = Math.min(Math.floor(f2), src - 1);
+      const s1 = Math.min(Math.ceil(f1), s2);
+      if (s1 - f1 > 1e-3) push(acc, s1 - 1, (s1 - f1) / cell);
+      for (let k = s1; k < s2; k++) push(acc, k, 1 / cell);
+      if (f2 - s2 > 1e-3) push(acc, s2, Math.min(Math.min(f2 - s2, 1), cell) / cell);
+    } else {
+      let s: number;
+      let f: number;
+      if (mode === 'area-taps') {
+        // OpenCV's INTER_AREA when enlarging
+        s = Math.floor(i * scale);
+        f = i + 1 - (s + 1) / scale;
+        f = f <= 0 ? 0 : f - Math.floor(f);
+      } else {
+        const x = (i + 0.5) * scale - 0.5;
+        s = Math.floor(x);
+        f = x - s;
+      }
+      if (s < 0) {
+        s = 0;
+        f = 0;
+      }
+      if (s >= src - 1) {
+        s = src - 1;
+        f = 0;
+      }
+      // OpenCV's 8-bit path rounds both taps to 1/2048 (INTER_RESIZE_COEF_BITS = 11)
+      const b = Math.round(f * 2048) / 2048;
+      push(acc, s, 1 - b);
+      if (b > 0) push(acc, s + 1, b);
+    }
+    rows.push(acc);
+  }
+  return packWeights(rows);
+}
+
+/** Rounds half to even (OpenCV's `cvRound`). */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
 /** Normalisation of {@link resizeNormalize}: `(value * scale - mean[c]) / std[c]`. */
 export interface Normalization {
   scale: number;
@@ -81,11 +167,18 @@ export function resizeNormalize(
     width: number;
     height: number;
     normalization: Normalization;
+    /** The manifest's `clip.resize` (default `'bilinear-align-corners-box'`). */
+    resize?: 'bilinear-align-corners-box' | 'opencv-area-linear';
   },
 ): Float32Array {
   const { srcWidth: Ws, srcHeight: Hs, frameIndices, width: W, height: H, normalization: nrm } = options;
-  const wy = resizeWeights(Hs, H);
-  const wx = resizeWeights(Ws, W);
+  const opencv = options.resize === 'opencv-area-linear';
+  // OpenD4RT asks OpenCV for INTER_AREA when the source is at least as tall, else INTER_LINEAR;
+  // OpenCV averages only when no axis is enlarged
+  const mode = Hs < H ? 'linear' : Ws < W ? 'area-taps' : 'area';
+  const round = !opencv ? (x: number) => x : mode === 'area' ? roundHalfEven : (x: number) => Math.floor(x + 0.5);
+  const wy = opencv ? opencvResizeWeights(Hs, H, mode) : resizeWeights(Hs, H);
+  const wx = opencv ? opencvResizeWeights(Ws, W, mode) : resizeWeights(Ws, W);
   const plane = H * W;
   // rows pass: tmp[y][xs][c] for the H output rows, float64
   const tmp = new Float64Array(H * Ws * 3);
@@ -117,7 +210,7 @@ export function resizeNormalize(
         for (let x = 0; x < W; x++) {
           let s = 0;
           for (let k = wx.start[x]!; k < wx.start[x + 1]!; k++) s += wx.weight[k]! * tmp[row + wx.index[k]! * 3 + c]!;
-          out[o + c * plane + y * W + x] = s * a - b;
+          out[o + c * plane + y * W + x] = round(s) * a - b;
         }
       }
     }

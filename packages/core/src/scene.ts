@@ -19,7 +19,7 @@ import { umeyama, type Intrinsics } from '@d4rt/geometry';
 import { medianInPlace } from '@d4rt/geometry/select';
 import type { Tensor } from './backend.js';
 import { InvalidQueryError, SceneDisposedError, describeValue } from './errors.js';
-import { createQueryResult, decodeChunk, type QueryResult } from './heads.js';
+import { RESULT_OUTPUTS, createQueryResult, decodeChunk, rawWidth, type QueryResult, type ResultOutput } from './heads.js';
 import type { D4rtModel, EncoderInput } from './model.js';
 import { createDecoderInputs, fillDecoderInputs, type DecoderInputBuffers } from './decoder-inputs.js';
 import { throwIfAborted, type AbortSignalLike, type ProgressCallback } from './progress.js';
@@ -95,7 +95,13 @@ export interface Tracks {
 
 /** Options of {@link Scene.cameras}. */
 export interface CamerasOptions extends QueryOptions {
-  /** Side of the query grid per frame for the pose fit (default 16, as training's evaluation). */
+  /**
+   * How cameras are estimated: `'default'` (the SDK's method, see {@link Scene.cameras}) or
+   * `'opend4rt'` (OpenD4RT's post-processing). Default: the manifest's `cameras.recipe` when it
+   * names one, else `'default'`.
+   */
+  recipe?: 'default' | 'opend4rt';
+  /** Side of the query grid per frame for the pose fit (default 16, as training's evaluation; `'opend4rt'`: its one grid, default the manifest's `cameras.grid`, else 32). */
   poseGrid?: number;
   /** Side of the query grid per frame for the focal length (default 24). */
   focalGrid?: number;
@@ -229,10 +235,10 @@ export class Scene {
       throw new RangeError(`Scene.${fn}: options.chunkSize (${describeValue(chunk)}) must be an integer >= 1`);
     }
     const manifest = this.#model.manifest;
-    const uvHead = manifest.decoder.outputs.uv;
-    const head = { bins: uvHead.bins!, window: uvHead.window!, range: uvHead.range! };
+    const heads = manifest.decoder.outputs;
+    const present = (Object.keys(RESULT_OUTPUTS) as ResultOutput[]).filter((k) => heads[k] !== undefined);
     const n = q.u.length;
-    const out = createQueryResult(n);
+    const out = createQueryResult(n, { normal: heads.normal !== undefined, displacement: heads.displacement !== undefined });
     const { onProgress, signal } = options;
     throwIfAborted(signal, `Scene.${fn}`);
     onProgress?.({ stage: 'query', done: 0, total: n });
@@ -243,7 +249,6 @@ export class Scene {
     const buffers = [0, 1].map(() => createDecoderInputs(Math.min(chunk, n), manifest.patch.size));
     const prepare = (start: number, b: DecoderInputBuffers): Record<string, Tensor> =>
       fillDecoderInputs(b, { queries: q, start, count: Math.min(chunk, n - start), video, manifest, memory });
-    const bins = head.bins;
     let feeds = n > 0 ? prepare(0, buffers[0]!) : null;
     for (let start = 0, k = 0; start < n; start += chunk, k++) {
       throwIfAborted(signal, `Scene.${fn}`);
@@ -270,12 +275,9 @@ export class Scene {
       this.#aliveDuringCall(fn);
       throwIfAborted(signal, `Scene.${fn}`);
       if (prepError !== null) throw prepError;
-      decodeChunk(out, start, {
-        xyz: (raw.xyz!.data as Float32Array).subarray(0, c * 3),
-        uv: (raw.uv!.data as Float32Array).subarray(0, c * 2 * bins),
-        visibility: (raw.visibility!.data as Float32Array).subarray(0, c),
-        confidence: (raw.confidence!.data as Float32Array).subarray(0, c),
-      }, head);
+      const rawChunk: Partial<Record<ResultOutput, Float32Array>> = {};
+      for (const k of present) rawChunk[k] = (raw[k]!.data as Float32Array).subarray(0, c * rawWidth(heads[k]!));
+      decodeChunk(out, start, rawChunk as Parameters<typeof decodeChunk>[2], heads);
       onProgress?.({ stage: 'query', done: start + c, total: n });
       feeds = next;
     }
@@ -344,12 +346,18 @@ export class Scene {
    * than 10 % of the image size from the centre; the principal point is the image centre. Pose of
    * frame `k`: the confidence-weighted rigid Umeyama fit mapping a grid seen in camera `k`
    * (`tCam = k`) onto the same grid seen in camera 0 (`tCam = 0`), which is camera-to-world.
-   * @param options - `poseGrid`, `focalGrid`, chunking, progress, `signal`
+   * A model whose manifest names a `cameras.recipe` (or `options.recipe`) is read by that recipe instead.
+   * @param options - `recipe`, `poseGrid`, `focalGrid`, chunking, progress, `signal`
    * @returns new {@link Cameras}
    * @throws {@link SceneDisposedError} and `signal.reason` as {@link Scene.query}
    */
   async cameras(options: CamerasOptions = {}): Promise<Cameras> {
     const memory = this.#alive('cameras');
+    const recipe = options.recipe ?? this.#model.manifest.cameras?.recipe ?? 'default';
+    if (recipe !== 'default' && recipe !== 'opend4rt') {
+      throw new RangeError(`Scene.cameras: options.recipe (${describeValue(recipe)}) must be 'default' or 'opend4rt'`);
+    }
+    if (recipe === 'opend4rt') return this.#camerasOpenD4rt(memory, options);
     const pg = options.poseGrid === undefined ? 16 : checkSize('Scene.cameras', 'poseGrid', options.poseGrid);
     const fg = options.focalGrid === undefined ? 24 : checkSize('Scene.cameras', 'focalGrid', options.focalGrid);
     const T = this.frames;
@@ -389,6 +397,68 @@ export class Scene {
         w[i] = r.confidence[a0 + i]! * r.confidence[b0 + i]!;
       }
       const fit = umeyama(src, dst, { kind: 'rigid', weights: w });
+      cameraToWorld.push(fit ? fit.matrix : new Float32Array(16).fill(Number.NaN));
+    }
+    return { frames: T, intrinsics, cameraToWorld, width: Ws, height: Hs };
+  }
+
+  /**
+   * OpenD4RT's camera post-processing (its `_predict_camera_branches` on one clip), on a `g x g`
+   * grid of `u, v` in [0, 1]:
+   * - focal length of frame `k`: queries `(u, v, k, k, 0)` (frame `k`'s grid answered in camera 0,
+   *   as OpenD4RT does), `f_x` = median over the grid of `z |x_px - cx| / max(|x|, 1e-6)` (finite
+   *   values > 1e-6; `x_px = u (W - 1)`), `f_y` likewise, then both set to the median of the two
+   *   (their mean); principal point at the image centre `((W - 1) / 2, (H - 1) / 2)`;
+   * - camera-to-world of frame `j > 0`: the unweighted rigid Umeyama fit mapping frame 0's grid seen
+   *   in camera `j` (`(u, v, 0, 0, j)`) onto it seen in camera 0 (`(u, v, 0, 0, 0)`), from at least
+   *   16 finite pairs, else NaN-filled. OpenD4RT fits the other direction and inverts it: the same
+   *   transform, as the rigid least-squares fit is symmetric. Frame 0 is the identity.
+   */
+  async #camerasOpenD4rt(memory: Tensor, options: CamerasOptions): Promise<Cameras> {
+    const g = options.poseGrid === undefined ? (this.#model.manifest.cameras?.grid ?? 32) : checkSize('Scene.cameras', 'poseGrid', options.poseGrid);
+    const T = this.frames;
+    const n = g * g;
+    const all = Int32Array.from({ length: T }, (_, i) => i);
+    const batches = [gridQueries({ frames: all, width: g, height: g, camera: 0 })];
+    for (let j = 1; j < T; j++) batches.push(gridQueries({ frames: [0], width: g, height: g, camera: j }));
+    const r = await this.#run('cameras', memory, concatQueries(batches), options);
+    const Ws = this.width, Hs = this.height;
+    const sx = Math.max(Ws - 1, 1), sy = Math.max(Hs - 1, 1);
+    const cx = 0.5 * sx, cy = 0.5 * sy;
+    const grid = gridUv(g, g);
+    const fxs = new Float64Array(n), fys = new Float64Array(n);
+    const intrinsics: Intrinsics[] = [];
+    for (let k = 0; k < T; k++) {
+      let nx = 0, ny = 0;
+      for (let i = 0; i < n; i++) {
+        const j = k * n + i;
+        const x = r.xyz[3 * j]!, y = r.xyz[3 * j + 1]!, z = r.xyz[3 * j + 2]!;
+        const fx = (z * Math.abs(grid.u[i]! * sx - cx)) / Math.max(Math.abs(x), 1e-6);
+        const fy = (z * Math.abs(grid.v[i]! * sy - cy)) / Math.max(Math.abs(y), 1e-6);
+        if (Number.isFinite(fx) && fx > 1e-6) fxs[nx++] = fx;
+        if (Number.isFinite(fy) && fy > 1e-6) fys[ny++] = fy;
+      }
+      const focals = [nx > 0 ? medianInPlace(fxs, nx) : Math.max(Ws, 1), ny > 0 ? medianInPlace(fys, ny) : Math.max(Hs, 1)];
+      const valid = focals.filter((f) => Number.isFinite(f) && f > 1e-6);
+      const f = valid.length === 0 ? 1 : valid.reduce((a, b) => a + b, 0) / valid.length;
+      intrinsics.push({ fx: f, fy: f, cx, cy });
+    }
+    const cameraToWorld: Float32Array[] = [new Float32Array([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1])];
+    const src = new Float64Array(n * 3), dst = new Float64Array(n * 3);
+    const finite = (i: number): boolean => Number.isFinite(r.xyz[i]!) && Number.isFinite(r.xyz[i + 1]!) && Number.isFinite(r.xyz[i + 2]!);
+    for (let j = 1; j < T; j++) {
+      const b0 = T * n + (j - 1) * n;
+      let m = 0;
+      for (let i = 0; i < n; i++) {
+        const a = 3 * i, b = 3 * (b0 + i);
+        if (!finite(a) || !finite(b)) continue;
+        for (let c = 0; c < 3; c++) {
+          src[3 * m + c] = r.xyz[b + c]!;
+          dst[3 * m + c] = r.xyz[a + c]!;
+        }
+        m++;
+      }
+      const fit = m >= 16 ? umeyama(src.subarray(0, 3 * m), dst.subarray(0, 3 * m), { kind: 'rigid' }) : null;
       cameraToWorld.push(fit ? fit.matrix : new Float32Array(16).fill(Number.NaN));
     }
     return { frames: T, intrinsics, cameraToWorld, width: Ws, height: Hs };

@@ -47,8 +47,9 @@ async function readModelFile(folder: string, name: string, what: string, signal:
 }
 
 /**
- * Loads a model folder (`manifest.json`, `encoder.onnx`, `decoder.onnx`), or the embedded
- * reference model `d4rt-tiny` when `folder` is omitted, and checks the graphs against the manifest.
+ * Loads a model folder (`manifest.json`, `encoder.onnx`, `decoder.onnx`, and the external data files
+ * the manifest lists), or the embedded reference model `d4rt-tiny` when `folder` is omitted, and
+ * checks the graphs against the manifest.
  *
  * @param folder - path of a `d4rt-model/1` folder; default the embedded model
  * @param options - `device`, `threads`, `logLevel`, `onProgress`, `signal`
@@ -85,10 +86,21 @@ export async function loadModel(folder?: string, options: LoadModelOptions = {})
   onProgress?.({ stage: 'read', done: 2, total: 3 });
   const decoderBytes = await readModelFile(dir, manifest.files.decoder, 'decoder graph', signal);
   onProgress?.({ stage: 'read', done: 3, total: 3 });
+  // A graph with external data (weights past protobuf's 2 GB) is loaded from its path, so that
+  // onnxruntime finds the data files beside it.
+  const external = manifest.files.externalData ?? {};
+  for (const name of [...(external.encoder ?? []), ...(external.decoder ?? [])]) {
+    const s = await stat(join(dir, name)).catch(() => null);
+    if (s === null || !s.isFile()) throw new ModelLoadError(`loadModel: external data file '${join(dir, name)}' (manifest.files.externalData) does not exist`);
+  }
+  const graphs = [
+    external.encoder ? join(dir, manifest.files.encoder) : encoderBytes,
+    external.decoder ? join(dir, manifest.files.decoder) : decoderBytes,
+  ];
   const backends = resolveDevice(options.device ?? 'auto').map((device) =>
     createOnnxBackend({ device, ...(options.threads !== undefined && { intraOpThreads: options.threads }), ...(options.logLevel !== undefined && { logLevel: options.logLevel }) }),
   );
-  const { backend, sessions } = await createSessionsWithFallback(backends, [encoderBytes, decoderBytes], signal ? { signal } : {});
+  const { backend, sessions } = await createSessionsWithFallback(backends, graphs, signal ? { signal } : {});
   try {
     return await D4rtModel.create({
       manifest,
