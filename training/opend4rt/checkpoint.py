@@ -55,21 +55,17 @@ class _StorageType:
 
 
 class _Storage:
-    """A storage in the archive, read on first use."""
+    """A storage in the archive, read when a tensor of it is loaded (and not kept: a full-size
+    model's storages would otherwise stay in memory beside the tensors made from them)."""
 
     def __init__(self, reader: '_Reader', key: str, dtype, numel: int):
         self.reader, self.key, self.dtype, self.numel = reader, key, dtype, numel
-        self._data = None
 
     def array(self) -> np.ndarray:
-        if self._data is None:
-            raw = self.reader.zf.read(f'{self.reader.prefix}data/{self.key}')
-            if self.dtype == 'bfloat16':
-                a = np.frombuffer(raw, dtype='<u2').astype(np.uint32) << 16
-                self._data = a.view(np.float32)
-            else:
-                self._data = np.frombuffer(raw, dtype=np.dtype(self.dtype).newbyteorder('<'))
-        return self._data
+        raw = self.reader.zf.read(f'{self.reader.prefix}data/{self.key}')
+        if self.dtype == 'bfloat16':
+            return (np.frombuffer(raw, dtype='<u2').astype(np.uint32) << 16).view(np.float32)
+        return np.frombuffer(raw, dtype=np.dtype(self.dtype).newbyteorder('<'))
 
 
 class LazyTensor:

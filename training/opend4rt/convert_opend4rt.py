@@ -140,7 +140,8 @@ def export_graphs(model: OpenD4rt, folder: Path, dtype: str, external: str) -> d
     raw = folder / '.raw'
     raw.mkdir()
     with torch.no_grad():
-        memory = model.encode(video, aspect)
+        # the decoder's example memory need not be the encoder's (a full-size encoder pass is minutes on a CPU)
+        memory = torch.randn(1, cfg.memory_tokens, cfg.dec_width, generator=torch.Generator().manual_seed(1))
         torch.onnx.export(_Encode(model), (video, aspect), str(raw / 'encoder.onnx'),
                           input_names=['video', 'aspect'], output_names=['memory'],
                           opset_version=OPSET, do_constant_folding=True)

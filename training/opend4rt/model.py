@@ -240,6 +240,11 @@ def load_state(model: OpenD4rt, state: dict, source: str = 'checkpoint') -> None
     """Copies ``state`` into ``model`` after checking that the names and shapes are exactly the
     model's: a missing, unexpected or misshapen tensor raises :class:`ConversionError` naming it."""
     want = model.state_dict()
+    state = dict(state)
+    freq = state.pop('query_embedder.uv_encoder.frequencies', None)
+    if freq is not None and not torch.allclose(freq.float(), model.query_embedder.uv_encoder.freq, rtol=1e-6, atol=0):
+        # older checkpoints may hold the Fourier frequencies; they must be the ones computed here
+        raise ConversionError(f'{source}: query_embedder.uv_encoder.frequencies {freq.tolist()} are not pi 2^k')
     for k, v in want.items():
         if k not in state:
             raise ConversionError(f'{source}: has no tensor {k!r} (the architecture of model.yaml needs one of shape '
@@ -253,4 +258,8 @@ def load_state(model: OpenD4rt, state: dict, source: str = 'checkpoint') -> None
                                   f'needs {list(want[k].shape)}')
         if not v.is_floating_point():
             raise ConversionError(f'{source}: tensor {k!r} is {v.dtype}; weights must be floating point')
-    model.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
+    # the checkpoint's tensors become the parameters (no second copy of a full-size model)
+    params = dict(model.named_parameters())
+    with torch.no_grad():
+        for k, v in state.items():
+            params[k].data = v.float().contiguous()

@@ -189,6 +189,10 @@ def test_load_state_names_the_tensor_that_does_not_fit(model):
     bad = {**state, 'encoder.blocks.4.attn.in_proj_weight': torch.zeros(192, 64)}
     with pytest.raises(ConversionError, match=r"tensor 'encoder.blocks.4.attn.in_proj_weight' \[192, 64\] is not part"):
         load_state(OpenD4rt(model.cfg), bad)
+    freq = model.query_embedder.uv_encoder.freq
+    load_state(OpenD4rt(model.cfg), {**state, 'query_embedder.uv_encoder.frequencies': freq.clone()})  # older checkpoints
+    with pytest.raises(ConversionError, match='are not pi 2\\^k'):
+        load_state(OpenD4rt(model.cfg), {**state, 'query_embedder.uv_encoder.frequencies': freq * 2})
     bad = {**state, 'heads.uv_head.weight': torch.zeros(2, 64)}
     with pytest.raises(ConversionError, match=r"'heads.uv_head.weight' has shape \[2, 64\]; .* needs \[2, 48\]"):
         load_state(OpenD4rt(model.cfg), bad)
