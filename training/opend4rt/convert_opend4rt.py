@@ -189,9 +189,9 @@ def convert(ckpt: Path, config: Path, out: Path, dtype: str = 'fp32', name: str 
         info = {
             'parameters': count_parameters(model),
             'dtype': dtype,
+            **({'trainedSteps': ckpt_info['global_step']} if isinstance(ckpt_info.get('global_step'), int) else {}),
             'source': {'family': 'OpenD4RT', 'repository': 'https://github.com/0Zhengying0/Open-d4rt',
-                       'checkpoint': Path(ckpt).name, 'checkpointSha256': file_digest(ckpt)['sha256'],
-                       **{k: v for k, v in ckpt_info.items() if k == 'global_step'}},
+                       'checkpoint': Path(ckpt).name, 'checkpointSha256': file_digest(ckpt)['sha256']},
             'converter': 'training/opend4rt/convert_opend4rt.py',
         }
         man = manifest(cfg, name or cfg.name, files, tmp, info)

@@ -220,7 +220,7 @@ def test_fp32_graphs_match_upstream_in_onnxruntime(tmp_path, fx):
                            'resize': 'opencv-area-linear', 'aspect': 'source'}
     for role in ('encoder', 'decoder'):
         assert man['hashes'][role]['bytes'] == (out / man['files'][role]).stat().st_size
-    assert man['info']['parameters'] == 388029 and man['info']['dtype'] == 'fp32'
+    assert man['info']['parameters'] == 388029 and man['info']['dtype'] == 'fp32' and man['info']['trainedSteps'] == 0
     assert man['cameras'] == {'recipe': 'opend4rt', 'grid': 32}
 
 
