@@ -1,6 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import { defineConfig, type DefaultTheme } from 'vitepress';
 import { shikiClasses } from './shiki-classes.mts';
+import type { SiteInfo } from './theme/site-info.ts';
 import { viteOptions } from './vite-options.mts';
 
 /**
@@ -30,6 +33,24 @@ const license = String(corePackage.license);
 /** The repository's URL, once the root package.json names one (`repository`); none is set yet. */
 const rootRepository = readJson('../../../package.json').repository as string | { url?: string } | undefined;
 const repositoryUrl = (typeof rootRepository === 'string' ? rootRepository : rootRepository?.url)?.replace(/^git\+/, '').replace(/\.git$/, '');
+
+/**
+ * What the live demo downloads, in bytes, for its "what this downloads" line: the reference
+ * model's files and onnxruntime-web's wasm runtime (the plain build for device 'wasm', the
+ * asyncify build for 'webgpu'), as scripts/prepare.mjs copies them into public/.
+ */
+function demoDownload(): { model: number; wasm: number; webgpu: number } {
+  const require = createRequire(import.meta.url);
+  const modelDir = path.dirname(require.resolve('@d4rt/models/d4rt-tiny/manifest.json'));
+  const manifest = JSON.parse(readFileSync(path.join(modelDir, 'manifest.json'), 'utf8')) as { files: Record<string, string> };
+  const size = (file: string): number => statSync(file).size;
+  const ortDir = path.dirname(require.resolve('onnxruntime-web/ort-wasm-simd-threaded.wasm'));
+  return {
+    model: size(path.join(modelDir, 'manifest.json')) + Object.values(manifest.files).reduce((a, f) => a + size(path.join(modelDir, f)), 0),
+    wasm: size(path.join(ortDir, 'ort-wasm-simd-threaded.wasm')),
+    webgpu: size(path.join(ortDir, 'ort-wasm-simd-threaded.asyncify.wasm')),
+  };
+}
 
 const guide: DefaultTheme.SidebarItem[] = [
   {
@@ -133,7 +154,7 @@ export default defineConfig({
     search: { provider: 'local' },
     socialLinks: repositoryUrl ? [{ icon: 'github', link: repositoryUrl }] : [],
     footer: { message: `${license} licence · d4rt-js ${version} · packages not yet published to npm`, copyright: 'd4rt-js contributors' },
-    d4rt: { version, license, repositoryUrl: repositoryUrl ?? null },
-  } as DefaultTheme.Config & { d4rt: { version: string; license: string; repositoryUrl: string | null } },
+    d4rt: { version, license, repositoryUrl: repositoryUrl ?? null, demoDownload: demoDownload() },
+  } as DefaultTheme.Config & { d4rt: SiteInfo },
   vite: { ...viteOptions, plugins: [...(viteOptions.plugins ?? []), code.plugin] },
 });

@@ -2,7 +2,8 @@
  * Copies what the docs site serves as static files into `public/` (all git-ignored):
  * - `public/models/d4rt-tiny/`: the embedded reference model (manifest.json, encoder.onnx, decoder.onnx)
  *   and its model card's pictures (heldout-figure.png, training-curves.png);
- * - `public/fixtures/demo/`: the bundled demo clip (demo.mp4);
+ * - `public/fixtures/demo/`: the bundled demo clip (demo.mp4), its description (clip.json) and its
+ *   ground-truth depth (depth.f32, the demo draws it beside the prediction);
  * - `public/ort/`: onnxruntime-web's wasm runtime files.
  * Writes into a temporary folder first and renames, so an interrupted run leaves no half-copied tree.
  */
@@ -37,7 +38,7 @@ await place('models/d4rt-tiny', async (dir) => {
   }
 });
 await place('fixtures/demo', async (dir) => {
-  await cp(path.join(demoDir, 'demo.mp4'), path.join(dir, 'demo.mp4'));
+  for (const f of ['demo.mp4', 'clip.json', 'depth.f32']) await cp(path.join(demoDir, f), path.join(dir, f));
 });
 await place('ort', async (dir) => {
   // The plain SIMD-threaded runtime (device 'wasm') and the asyncify build (device 'webgpu').

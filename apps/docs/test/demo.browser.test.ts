@@ -1,12 +1,16 @@
 /**
- * The docs site's live demo in headless Debian Chromium: it loads, runs d4rt-tiny on the wasm
- * backend (in a worker), draws depth (not uniform), tracks and the 3D view, and its depth equals
- * onnxruntime-node's on the same frames within 1e-3; bad inputs show a message and leave the page
- * usable. Screenshots go to apps/docs/test-artifacts/.
+ * The docs site's live demo in headless Debian Chromium: nothing downloads before the click; from
+ * the click, the decoded video frame appears first, then the depth of that frame, then the complete
+ * result (times printed), under one progress bar that only moves forward; d4rt-tiny runs on the
+ * wasm backend (in a worker) and its depth equals onnxruntime-node's on the same frames within
+ * 1e-3; depth, ground truth, tracks and the 3D view are drawn; a rerun dims the old results and
+ * does not count the model load; bad inputs show a message with a hint and leave the page usable.
+ * Screenshots go to apps/docs/test-artifacts/.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { hasChromium } from '@d4rt/browser-harness';
@@ -50,8 +54,59 @@ async function canvasStats(page: Page, testId: string): Promise<{ distinct: numb
   }, testId);
 }
 
+/** Samples the page every 20 ms from the click on the run button: progress, and when the video and depth canvases first show pixels. */
+async function installSampler(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as unknown as { __sampler: Sampler };
+    interface Sampler {
+      click: number | null;
+      frameShown: number | null;
+      depthShown: number | null;
+      done: number | null;
+      progress: { t: number; value: number; step: number }[];
+    }
+    const s: Sampler = { click: null, frameShown: null, depthShown: null, done: null, progress: [] };
+    w.__sampler = s;
+    const painted = (id: string): boolean => {
+      const c = document.querySelector(`[data-testid="${id}"]`) as HTMLCanvasElement | null;
+      if (c === null || c.offsetParent === null) return false;
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) return true;
+      return false;
+    };
+    document.querySelector('[data-testid="run"]')!.addEventListener('click', () => (s.click = performance.now()), { capture: true });
+    const tick = (): void => {
+      if (s.click === null) return;
+      const t = performance.now() - s.click;
+      const bar = document.querySelector('[data-testid="progress"]') as HTMLProgressElement | null;
+      const text = document.querySelector('[data-testid="progress-text"]')?.textContent ?? '';
+      const step = Number(/Step (\d) of 5/.exec(text)?.[1] ?? (bar?.value === 1 ? 6 : 0));
+      if (bar !== null) {
+        const last = s.progress[s.progress.length - 1];
+        if (last === undefined || last.value !== bar.value || last.step !== step) s.progress.push({ t, value: bar.value, step });
+      }
+      if (s.frameShown === null && painted('video')) s.frameShown = t;
+      if (s.depthShown === null && painted('depth')) s.depthShown = t;
+      if (s.done === null && (window as unknown as { __d4rtDemo: { state: string } }).__d4rtDemo.state === 'done') s.done = t;
+    };
+    setInterval(tick, 20);
+  });
+}
+
+interface Samples {
+  click: number | null;
+  frameShown: number | null;
+  depthShown: number | null;
+  done: number | null;
+  progress: { t: number; value: number; step: number }[];
+}
+
+const ms = (x: number | null | undefined): string => (x === null || x === undefined ? '-' : `${(x / 1000).toFixed(2)} s`);
+
 describe.skipIf(skip !== '')('docs live demo in headless Chromium', () => {
   let site: Site;
+  /** The page of the first test, finished, for the rerun test. */
+  let finished: Page | null = null;
   beforeAll(async () => {
     site = await openSite();
   });
@@ -59,11 +114,56 @@ describe.skipIf(skip !== '')('docs live demo in headless Chromium', () => {
     await site?.close();
   });
 
-  it('runs d4rt-tiny on wasm in a worker; depth equals onnxruntime-node on the same clip within 1e-3; depth, tracks and 3D are drawn', async () => {
+  it('starts on a click; the frame, then its depth, then the whole result appear in order under one forward-only progress bar; depth equals onnxruntime-node within 1e-3', async () => {
     const { page, consoleLines } = await site.open('/demo?device=wasm');
-    const state = await demoSettled(page);
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(new URL(r.url()).pathname));
+    await page.waitForFunction(() => (window as unknown as { __d4rtDemo?: { state: string } }).__d4rtDemo?.state === 'ready', null, { timeout: 60_000 });
+    // Nothing heavy before the click, and the page says what a run downloads.
+    await page.waitForTimeout(300);
+    expect(requests.filter((p) => /\/(models|ort|fixtures)\//.test(p))).toEqual([]);
+    const note = await page.getByTestId('download-note').textContent();
+    expect(note).toMatch(/^A run downloads \d+\.\d MB once: the model d4rt-tiny \(\d+\.\d MB\) and onnxruntime-web's WebAssembly runtime \(\d+\.\d MB\)/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'demo-before-click.png'), fullPage: true });
+
+    await installSampler(page);
+    await page.getByTestId('run').click();
+    const state = await demoSettled(page, 220_000);
+    await page.waitForTimeout(100);
     await page.screenshot({ path: path.join(ARTIFACTS, 'demo.png'), fullPage: true });
     expect(state, consoleLines.join('\n')).toBe('done');
+    const samples = await page.evaluate(() => (window as unknown as { __sampler: Samples }).__sampler);
+    const marks = await page.evaluate(() => (window as unknown as { __d4rtDemo: { marks: Record<string, number>; progress: { overall: number; step: number }[] } }).__d4rtDemo);
+
+    // Timings from the click (the sampler's, on the page's clock; the model load from the demo's own mark).
+    const afterLoad = samples.depthShown! - marks.marks.modelLoaded!;
+    const load = (await page.evaluate(() => (window as unknown as { __d4rtDemo: { result: { timings: Record<string, number> } } }).__d4rtDemo.result.timings)).loadModel!;
+    const goal = afterLoad < 3000;
+    const line = `demo timings from the click (wasm, worker, ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)}): first decoded frame on screen ${ms(samples.frameShown)}; model loaded ${ms(marks.marks.modelLoaded)} (load ${ms(load)}); first depth image ${ms(samples.depthShown)}, ${ms(afterLoad)} after the model was loaded (goal 3 s: ${goal ? 'met' : 'NOT met'}); all depth ${ms(marks.marks.allDepth)}; complete result ${ms(samples.done)}`;
+    console.info(line);
+    await writeFile(path.join(ARTIFACTS, 'demo-timings.txt'), `${line}\n`);
+    // Order of appearance.
+    expect(samples.frameShown).not.toBeNull();
+    expect(samples.depthShown).not.toBeNull();
+    expect(samples.frameShown!).toBeLessThan(samples.depthShown!);
+    expect(samples.depthShown!).toBeLessThan(samples.done!);
+    expect(marks.marks.frameShown!).toBeLessThan(marks.marks.modelLoaded!);
+    expect(marks.marks.firstDepth!).toBeLessThan(marks.marks.tracks!);
+    expect(marks.marks.tracks!).toBeLessThan(marks.marks.allDepth!);
+    // The frame on screen gets its depth well before the other 15 frames: a sixteenth of the depth work (plus encoding).
+    expect(afterLoad).toBeLessThan(Math.max(3000, 0.4 * (marks.marks.allDepth! - marks.marks.modelLoaded!)));
+    // One progress bar, only forward, through the five steps in order, ending full.
+    const values = samples.progress.map((p) => p.value);
+    expect(values.length).toBeGreaterThan(5);
+    for (let i = 1; i < values.length; i++) expect(values[i]!, `progress went back at sample ${i}: ${values[i - 1]} -> ${values[i]}`).toBeGreaterThanOrEqual(values[i - 1]!);
+    const steps = samples.progress.map((p) => p.step).filter((x) => x > 0);
+    for (let i = 1; i < steps.length; i++) expect(steps[i]!).toBeGreaterThanOrEqual(steps[i - 1]!);
+    expect(new Set(steps).size).toBeGreaterThanOrEqual(3);
+    expect(values[values.length - 1]).toBe(1);
+    const overall = marks.progress.map((p) => p.overall);
+    for (let i = 1; i < overall.length; i++) expect(overall[i]!).toBeGreaterThanOrEqual(overall[i - 1]!);
+    expect(await page.getByTestId('status').textContent()).toMatch(/^Done in \d+\.\d s, of which \d+\.\d s loading the model, on onnxruntime-web:wasm: 192×128, 16 frames decoded with webcodecs\.$/);
+
     const r = await page.evaluate(() => {
       const d = (window as unknown as { __d4rtDemo: { result: Record<string, any> } }).__d4rtDemo.result;
       return {
@@ -99,17 +199,28 @@ describe.skipIf(skip !== '')('docs live demo in headless Chromium', () => {
         maxRel = Math.max(maxRel, Math.abs(r.depth.data[i]! - ffmpegDepth[i]!) / ffmpegDepth[i]!);
       }
     }
-    const note = `demo page depth vs onnxruntime-node: same frames max |diff| ${maxDiff.toExponential(2)}; vs the ffmpeg-decoded clip max |diff| ${maxFfmpeg.toExponential(2)} (max rel ${maxRel.toExponential(2)})`;
-    console.info(note);
-    await writeFile(path.join(ARTIFACTS, 'demo-parity.txt'), `${note}\n`);
+    const parity = `demo page depth vs onnxruntime-node: same frames max |diff| ${maxDiff.toExponential(2)}; vs the ffmpeg-decoded clip max |diff| ${maxFfmpeg.toExponential(2)} (max rel ${maxRel.toExponential(2)})`;
+    console.info(parity);
+    await writeFile(path.join(ARTIFACTS, 'demo-parity.txt'), `${parity}\n`);
     expect(maxDiff).toBeLessThan(1e-3);
     // The browser decodes the clip's H.264 as ffmpeg does (same YUV -> RGB arithmetic), so the `d4rt demo` pipeline agrees too.
     if (ffmpegDepth) expect(maxFfmpeg).toBeLessThan(1e-3);
 
-    // Depth canvas: many colours, not one flat colour.
-    const depthPixels = await canvasStats(page, 'depth');
-    expect(depthPixels.distinct).toBeGreaterThan(50);
-    expect(depthPixels.std).toBeGreaterThan(10);
+    // Depth and ground truth: many colours; the caption names the frame and the error; legend labels inside the legend.
+    for (const id of ['depth', 'gt-depth']) {
+      const px = await canvasStats(page, id);
+      expect(px.distinct, id).toBeGreaterThan(50);
+      expect(px.std, id).toBeGreaterThan(10);
+    }
+    expect(await page.locator('figcaption', { hasText: 'Predicted depth' }).textContent()).toMatch(/^Predicted depth \(turbo: near = red, far = blue\); frame 0: AbsRel \d\.\d\d after scaling by \d+\.\d\d$/);
+    const legend = await page.getByTestId('legend').evaluate((el) => {
+      const box = el.getBoundingClientRect();
+      return [...el.querySelectorAll('.d4rt-legend-labels span')].map((s) => s.getBoundingClientRect()).every((b) => b.left >= box.left - 0.5 && b.right <= box.right + 0.5);
+    });
+    expect(legend).toBe(true);
+    // Buttons share one font size.
+    const sizes = await page.locator('.d4rt-button').evaluateAll((els) => [...new Set(els.map((e) => getComputedStyle(e).fontSize))]);
+    expect(sizes).toHaveLength(1);
     // Tracks: visible points drawn on the transparent overlay.
     expect(r.visible).toBeGreaterThan(0);
     const overlay = await canvasStats(page, 'tracks');
@@ -127,41 +238,80 @@ describe.skipIf(skip !== '')('docs live demo in headless Chromium', () => {
     const after = await page.locator('[data-testid="tracks"]').screenshot();
     expect(Buffer.compare(before, after)).not.toBe(0);
     await page.screenshot({ path: path.join(ARTIFACTS, 'demo-frame12.png'), fullPage: true });
+    finished = page;
+  });
+
+  it('a rerun dims the previous results until they are replaced, and its timer does not count the earlier model load', async () => {
+    expect(finished).not.toBeNull();
+    const page = finished!;
+    await page.getByTestId('run').click();
+    // Right after the click the old results are still there, dimmed.
+    await expect.poll(() => page.locator('.d4rt-demo .stale').count(), { timeout: 5_000, interval: 20 }).toBeGreaterThan(0);
+    expect(await demoSettled(page, 220_000)).toBe('done');
+    expect(await page.locator('.d4rt-demo .stale').count()).toBe(0);
+    const t = await page.evaluate(() => (window as unknown as { __d4rtDemo: { result: { timings: Record<string, number> }; runs: number } }).__d4rtDemo);
+    expect(t.runs).toBe(2);
+    expect(t.result.timings.loadModel).toBe(0);
+    expect(await page.getByTestId('status').textContent()).toMatch(/^Done in \d+\.\d s \(model already loaded\), on onnxruntime-web:wasm/);
+    console.info(`demo rerun (model loaded): complete result in ${ms(t.result.timings.total)}`);
     await page.close();
   });
 
   it('a model URL that 404s shows a message naming the URL, and the page stays usable', async () => {
     const { page } = await site.open('/demo?device=wasm&model=/models/nope/');
+    await page.waitForFunction(() => (window as unknown as { __d4rtDemo?: { state: string } }).__d4rtDemo?.state === 'ready');
+    await page.getByTestId('run').click();
     expect(await demoSettled(page, 60_000)).toBe('error');
     const alert = page.locator('[data-testid="error"]');
     await expect.poll(() => alert.isVisible()).toBe(true);
     expect(await alert.textContent()).toMatch(/^ModelLoadError: loadModel: manifest 'http:\/\/127\.0\.0\.1:\d+\/models\/nope\/manifest\.json' answered HTTP 404/);
     await page.screenshot({ path: path.join(ARTIFACTS, 'error-model-404.png'), fullPage: true });
     // Not hung: the controls are enabled again and the page answers.
-    expect(await page.getByRole('button', { name: 'Run on the demo clip' }).isEnabled()).toBe(true);
+    expect(await page.getByTestId('run').isEnabled()).toBe(true);
     expect(await page.evaluate(() => 1 + 1)).toBe(2);
     await page.close();
   });
 
-  it.skipIf(!FFMPEG)('a non-video file and a video the browser cannot decode show a message; the page stays usable', async () => {
+  it.skipIf(!FFMPEG)('a non-video file and a video the browser cannot decode show a message and a hint (an ffmpeg command); the page stays usable', async () => {
     const { page } = await site.open('/demo?device=wasm');
-    expect(await demoSettled(page)).toBe('done');
+    await page.waitForFunction(() => (window as unknown as { __d4rtDemo?: { state: string } }).__d4rtDemo?.state === 'ready');
     const cases = [
-      { name: 'notes.txt', mime: 'text/plain', buffer: Buffer.from('these are not frames\n'.repeat(50)), expected: /^InvalidVideoError: readVideo: file 'notes.txt' is not a video this browser recognises/ },
+      { name: 'notes.txt', mime: 'text/plain', buffer: Buffer.from('these are not frames\n'.repeat(50)), expected: /^InvalidVideoError: readVideo: file 'notes.txt' is not a video this browser recognises/, hint: /^Pick a video file/, command: null as RegExp | null },
     ];
     const tmp = path.join(ARTIFACTS, 'part2.mp4');
     await promisify(execFile)(FFMPEG!, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=96x64:rate=10:duration=1', '-c:v', 'mpeg4', tmp]);
-    const { readFile } = await import('node:fs/promises');
-    cases.push({ name: 'part2.mp4', mime: 'video/mp4', buffer: await readFile(tmp), expected: /^InvalidVideoError: readVideo: file 'part2.mp4' \(mp4 container, codec 'mp4v[^']*', not supported by WebCodecs\) cannot be decoded by this browser/ });
+    cases.push({
+      name: 'part2.mp4',
+      mime: 'video/mp4',
+      buffer: await readFile(tmp),
+      expected: /^InvalidVideoError: readVideo: file 'part2.mp4' \(mp4 container, codec 'mp4v[^']*', not supported by WebCodecs\) cannot be decoded by this browser/,
+      hint: /Re-encode it to H\.264/,
+      command: /^ffmpeg -i part2\.mp4 -c:v libx264 -pix_fmt yuv420p -an part2-h264\.mp4$/,
+    });
     for (const c of cases) {
       await page.locator('[data-testid="file"]').setInputFiles({ name: c.name, mimeType: c.mime, buffer: c.buffer });
-      await page.waitForFunction(() => (window as unknown as { __d4rtDemo: { state: string } }).__d4rtDemo.state !== 'running', null, { timeout: 60_000 });
+      await page.waitForFunction(() => (window as unknown as { __d4rtDemo: { state: string } }).__d4rtDemo.state === 'error', null, { timeout: 60_000 });
       const alert = page.locator('[data-testid="error"]');
       expect(await alert.isVisible()).toBe(true);
       expect(await alert.textContent()).toMatch(c.expected);
+      expect(await page.getByTestId('hint').textContent()).toMatch(c.hint);
+      if (c.command) expect(await page.getByTestId('hint-command').textContent()).toMatch(c.command);
       await page.screenshot({ path: path.join(ARTIFACTS, `error-${c.name.replace('.', '-')}.png`), fullPage: true });
-      expect(await page.getByRole('button', { name: 'Run on the demo clip' }).isEnabled()).toBe(true);
+      expect(await page.getByTestId('run').isEnabled()).toBe(true);
     }
+    await page.close();
+  });
+
+  it('WebGPU failing offers a rerun on wasm; page-thread mode shows a warning', async () => {
+    // Headless Chromium here has no WebGPU adapter (no --enable-unsafe-webgpu).
+    const { page } = await site.open('/demo?device=webgpu&mode=page');
+    await page.waitForFunction(() => (window as unknown as { __d4rtDemo?: { state: string } }).__d4rtDemo?.state === 'ready');
+    expect(await page.getByTestId('page-warning').textContent()).toMatch(/the tab freezes while the model runs/);
+    await page.getByTestId('run').click();
+    expect(await demoSettled(page, 120_000)).toBe('error');
+    expect(await page.getByTestId('hint').textContent()).toMatch(/WebGPU did not work here/);
+    expect(await page.getByTestId('try-wasm').isVisible()).toBe(true);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'error-webgpu.png'), fullPage: true });
     await page.close();
   });
 });
