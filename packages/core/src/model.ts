@@ -9,7 +9,7 @@ import { SceneDisposedError } from './errors.js';
 import { selectFrames } from './frame-selection.js';
 import { checkSessionIo, type ModelManifest } from './manifest.js';
 import { resizeNormalize } from './preprocess.js';
-import { throwIfAborted, type AbortSignalLike, type ProgressCallback } from './progress.js';
+import { checkCallOptions, throwIfAborted, type AbortSignalLike, type ProgressCallback } from './progress.js';
 import { Scene } from './scene.js';
 import { assertVideoFrames, type VideoFrames } from './video.js';
 
@@ -150,12 +150,15 @@ export class D4rtModel {
    * @param options - `onProgress` (`'preprocess'`, `'encode'`); `signal`, checked before
    *   preprocessing, before the encoder and after it (the encoder run itself is not interrupted)
    * @returns a new Scene; `dispose()` it when done
-   * @throws TypeError / {@link InvalidVideoError} for a malformed `video`; {@link SceneDisposedError} after
+   * @throws TypeError / {@link InvalidVideoError} for a malformed `video`; TypeError for options that
+   *   are not an object, an `onProgress` that is not a function or a `signal` that is not an
+   *   `AbortSignal`; {@link SceneDisposedError} after
    *   `dispose()`, or when the model is disposed while the call runs; `signal.reason` on abort
    */
   async encode(video: VideoFrames, options: EncodeOptions = {}): Promise<Scene> {
     const fn = 'D4rtModel.encode';
     this.assertAlive(fn);
+    checkCallOptions(fn, options);
     const { onProgress, signal } = options;
     throwIfAborted(signal, fn);
     onProgress?.({ stage: 'preprocess', done: 0, total: 1 });

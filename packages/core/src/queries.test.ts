@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidQueryError } from './errors.js';
 import { selectFrames } from './frame-selection.js';
 import { resizeWeights } from './preprocess.js';
-import { concatQueries, gridQueries, gridUv, toQueryBatch, trackQueries } from './queries.js';
+import { MAX_QUERIES, assertQueryCount, concatQueries, gridQueries, gridUv, toQueryBatch, trackQueries } from './queries.js';
 
 describe('selectFrames', () => {
   it('spreads frames evenly, keeping the first and last, repeating short clips', () => {
@@ -59,5 +59,48 @@ describe('queries', () => {
     expect(() => toQueryBatch({ ...q, tTgt: [0, 4] }, 4)).toThrow(InvalidQueryError);
     expect(() => toQueryBatch({ ...q, u: [0, Number.POSITIVE_INFINITY] }, 4)).toThrow(/queries\.u\[1\] \(Infinity\) must be in \[0, 1\]/);
     expect(() => toQueryBatch({ ...q, v: undefined } as never, 4)).toThrow(TypeError);
+  });
+
+  // found by pnpm -s fuzz: a bigint or symbol in u / v escaped as the engine's raw TypeError, a string was read as a number
+  it('toQueryBatch names values that are not numbers, of any array kind, with InvalidQueryError', () => {
+    const q = { u: [0.5, 0.5], v: [0.5, 0.5], tSrc: [0, 1], tTgt: [0, 1], tCam: [0, 1] };
+    const cases: [Partial<Record<'u' | 'v' | 'tSrc', unknown>>, RegExp][] = [
+      [{ u: BigInt64Array.of(0n, 1n) }, /queries\.u\[0\] \(0\) must be a number in \[0, 1\]/],
+      [{ v: [0.5, Symbol('s')] }, /queries\.v\[1\] \(Symbol\) must be a number in \[0, 1\]/],
+      [{ u: ['0.5', 0.5] }, /queries\.u\[0\] \("0\.5"\) must be a number in \[0, 1\]/],
+      [{ u: [0.5, null] }, /queries\.u\[1\] \(null\) must be a number/],
+      [{ u: Float64Array.of(0.5, 1 + 1e-7) }, /queries\.u\[1\] \(1\.0000001\d*\) must be in \[0, 1\]/],
+      [{ tSrc: [0, Symbol('t')] }, /queries\.tSrc\[1\] \(Symbol\) must be an integer frame index/],
+      [{ tSrc: BigInt64Array.of(0n, 1n) }, /queries\.tSrc\[0\] \(0\) must be an integer frame index/],
+    ];
+    for (const [patch, message] of cases) {
+      const err = (() => {
+        try {
+          toQueryBatch({ ...q, ...patch } as never, 4, 'Scene.query');
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(err, message.source).toBeInstanceOf(InvalidQueryError);
+      expect((err as Error).message).toMatch(message);
+    }
+    // -0, 0 and 1 are in range; an array-like of numbers is copied into a Float32Array
+    const b = toQueryBatch({ ...q, u: { length: 2, 0: -0, 1: 1 } as ArrayLike<number>, v: Uint8Array.of(0, 1) }, 4);
+    expect(Array.from(b.u)).toEqual([-0, 1]);
+    expect(b.v).toBeInstanceOf(Float32Array);
+    // a length that is not a count is not an array
+    expect(() => toQueryBatch({ ...q, u: { length: -1 } } as never, 4)).toThrow(/queries\.u \(Object\) must be an array or typed array/);
+  });
+
+  // found by pnpm -s fuzz: 16 frames of a 16384 x 16384 grid allocated 2^32 queries and ran out of memory
+  it('assertQueryCount refuses more than MAX_QUERIES queries, naming the count', () => {
+    expect(MAX_QUERIES).toBe(2 ** 25);
+    expect(() => assertQueryCount('Scene.depth', MAX_QUERIES, 'x')).not.toThrow();
+    expect(() => assertQueryCount('Scene.depth', 16 * 16384 * 16384, '16 frames x 16384 x 16384')).toThrow(
+      new InvalidQueryError(`Scene.depth: 16 frames x 16384 x 16384 = 4294967296 queries is more than one call answers (33554432, about 1.6 GB of queries and answers); ask for fewer frames, a smaller grid or fewer points, or split the call`),
+    );
+    const n = MAX_QUERIES + 1;
+    const big = { u: { length: n }, v: { length: n }, tSrc: { length: n }, tTgt: { length: n }, tCam: { length: n } };
+    expect(() => toQueryBatch(big as never, 4)).toThrow(/queries\.u\.length = 33554433 queries is more than one call answers/);
   });
 });

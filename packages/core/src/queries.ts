@@ -33,6 +33,28 @@ export interface QueryInput {
   tCam: ArrayLike<number>;
 }
 
+/**
+ * The most queries one call answers (2^25 = 33,554,432: 16 frames of 1920 x 1080 pixels, about
+ * 1.6 GB of queries and answers). A call that would ask more is refused before anything is
+ * allocated: split it (fewer frames, a smaller grid, fewer points per call).
+ */
+export const MAX_QUERIES = 2 ** 25;
+
+/**
+ * Checks that a call asks at most {@link MAX_QUERIES} queries.
+ * @param fn - caller name for messages
+ * @param count - queries the call would ask
+ * @param what - how the count comes about, for the message (e.g. `'16 frames x 4096 x 4096'`)
+ * @throws {@link InvalidQueryError} when `count` is over the limit
+ */
+export function assertQueryCount(fn: string, count: number, what: string): void {
+  if (count > MAX_QUERIES) {
+    throw new InvalidQueryError(
+      `${fn}: ${what} = ${count} queries is more than one call answers (${MAX_QUERIES}, about ${Math.round((MAX_QUERIES * 48) / 1e9 * 10) / 10} GB of queries and answers); ask for fewer frames, a smaller grid or fewer points, or split the call`,
+    );
+  }
+}
+
 /** Allocates an empty batch of `count` queries. */
 export function createQueryBatch(count: number): QueryBatch {
   return { u: new Float32Array(count), v: new Float32Array(count), tSrc: new Int32Array(count), tTgt: new Int32Array(count), tCam: new Int32Array(count) };
@@ -51,7 +73,8 @@ export function queryCount(q: QueryInput): number {
  * @param frames - frames of the encoded clip (T)
  * @param fn - caller name for messages
  * @throws TypeError when a field is missing or not array-like; {@link InvalidQueryError} for
- *   different lengths, `u`/`v` outside [0, 1] or NaN, a frame that is not an integer in `[0, frames - 1]`
+ *   different lengths, more than {@link MAX_QUERIES} queries, `u`/`v` that are not numbers in [0, 1]
+ *   (NaN, a string, a bigint), a frame that is not an integer in `[0, frames - 1]`
  */
 export function toQueryBatch(input: QueryInput, frames: number, fn = 'query'): QueryBatch {
   if (typeof input !== 'object' || input === null) {
@@ -60,7 +83,8 @@ export function toQueryBatch(input: QueryInput, frames: number, fn = 'query'): Q
   const keys = ['u', 'v', 'tSrc', 'tTgt', 'tCam'] as const;
   for (const k of keys) {
     const a = (input as unknown as Record<string, unknown>)[k];
-    if (a === null || typeof a !== 'object' || typeof (a as ArrayLike<number>).length !== 'number') {
+    const length = (a as ArrayLike<number> | null)?.length;
+    if (a === null || typeof a !== 'object' || typeof length !== 'number' || !Number.isInteger(length) || length < 0) {
       throw new TypeError(`${fn}: queries.${k} (${describeValue(a)}) must be an array or typed array`);
     }
   }
@@ -70,16 +94,25 @@ export function toQueryBatch(input: QueryInput, frames: number, fn = 'query'): Q
       throw new InvalidQueryError(`${fn}: queries.${k}.length (${input[k].length}) must equal queries.u.length (${n})`);
     }
   }
-  const u = input.u instanceof Float32Array ? input.u : Float32Array.from(input.u);
-  const v = input.v instanceof Float32Array ? input.v : Float32Array.from(input.v);
-  for (const [name, a] of [['u', u], ['v', v]] as const) {
+  assertQueryCount(fn, n, 'queries.u.length');
+  const coordinates = (name: 'u' | 'v'): Float32Array => {
+    const a = input[name];
+    // a Float32Array is used as it is; other arrays are copied, each element checked to be a number first
+    // (Float32Array.from would turn a string into a number, and throw a TypeError at a bigint or symbol)
+    const out = a instanceof Float32Array ? a : new Float32Array(n);
+    const bad = (i: number, value: string, allowed: string): InvalidQueryError =>
+      new InvalidQueryError(`${fn}: queries.${name}[${i}] (${value}) must be ${allowed} [0, 1] (${name} = ${name === 'u' ? 'x / (width - 1)' : 'y / (height - 1)'})`);
     for (let i = 0; i < n; i++) {
-      const x = a[i]!;
-      if (!(x >= 0 && x <= 1)) {
-        throw new InvalidQueryError(`${fn}: queries.${name}[${i}] (${x}) must be in [0, 1] (${name} = ${name === 'u' ? 'x / (width - 1)' : 'y / (height - 1)'})`);
-      }
+      const x = a[i] as unknown;
+      if (typeof x !== 'number') throw bad(i, describeValue(x), 'a number in');
+      const f = Math.fround(x);
+      if (!(f >= 0 && f <= 1)) throw bad(i, String(f), 'in');
+      if (out !== a) out[i] = x;
     }
-  }
+    return out;
+  };
+  const u = coordinates('u');
+  const v = coordinates('v');
   const times = keys.slice(2).map((k) => {
     const src = input[k];
     assertFrameIndices(fn, `queries.${k}`, src, frames);
@@ -98,7 +131,7 @@ export function assertFrameIndices(fn: string, name: string, values: ArrayLike<n
   for (let i = 0; i < values.length; i++) {
     const t = values[i]!;
     if (!Number.isInteger(t) || t < 0 || t >= frames) {
-      throw new InvalidQueryError(`${fn}: ${name}[${i}] (${t}) must be an integer frame index in [0, ${frames - 1}] (the clip has ${frames} frames)`);
+      throw new InvalidQueryError(`${fn}: ${name}[${i}] (${describeValue(t)}) must be an integer frame index in [0, ${frames - 1}] (the clip has ${frames} frames)`);
     }
   }
 }

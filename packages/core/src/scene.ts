@@ -22,8 +22,8 @@ import { InvalidQueryError, SceneDisposedError, describeValue } from './errors.j
 import { RESULT_OUTPUTS, createQueryResult, decodeChunk, rawWidth, type QueryResult, type ResultOutput } from './heads.js';
 import type { D4rtModel, EncoderInput } from './model.js';
 import { createDecoderInputs, fillDecoderInputs, type DecoderInputBuffers } from './decoder-inputs.js';
-import { throwIfAborted, type AbortSignalLike, type ProgressCallback } from './progress.js';
-import { assertFrameIndices, concatQueries, gridQueries, gridUv, toQueryBatch, trackQueries, type QueryBatch, type QueryInput, type TrackPoints } from './queries.js';
+import { checkCallOptions, throwIfAborted, type AbortSignalLike, type ProgressCallback } from './progress.js';
+import { assertFrameIndices, assertQueryCount, concatQueries, gridQueries, gridUv, toQueryBatch, trackQueries, type QueryBatch, type QueryInput, type TrackPoints } from './queries.js';
 import type { VideoFrames } from './video.js';
 import { modelFrameOfSource } from './frame-selection.js';
 
@@ -215,11 +215,14 @@ export class Scene {
    * @param queries - struct-of-arrays queries (typed arrays are used without copying when their types match)
    * @param options - `chunkSize`, `onProgress`, `signal` (checked before the first chunk and after each)
    * @returns a new {@link QueryResult}
-   * @throws {@link InvalidQueryError} for out-of-range queries (nothing is run); {@link SceneDisposedError} after
-   *   `dispose()` of the scene or its model, or when either is disposed while the call runs; `signal.reason` on abort
+   * @throws {@link InvalidQueryError} for out-of-range queries, or more than {@link MAX_QUERIES} (nothing
+   *   is run); TypeError for options that are not an object, an `onProgress` that is not a function or
+   *   a `signal` that is not an `AbortSignal`; {@link SceneDisposedError} after `dispose()` of the
+   *   scene or its model, or when either is disposed while the call runs; `signal.reason` on abort
    */
   async query(queries: QueryInput, options: QueryOptions = {}): Promise<QueryResult> {
     const memory = this.#alive('query');
+    checkCallOptions('Scene.query', options);
     const q = toQueryBatch(queries, this.frames, 'Scene.query');
     return this.#run('query', memory, q, options);
   }
@@ -297,13 +300,16 @@ export class Scene {
    * Depth maps: for each frame, a pixel grid of queries with `tSrc = tTgt = tCam` (keeps `z`).
    * @param options - `frames` (default all), `width` x `height` (default the model's input size; any size), chunking, progress, `signal`
    * @returns new {@link DepthMaps}
-   * @throws {@link SceneDisposedError} and `signal.reason` as {@link Scene.query}
+   * @throws {@link InvalidQueryError} when frames x width x height is over {@link MAX_QUERIES};
+   *   options, {@link SceneDisposedError} and `signal.reason` as {@link Scene.query}
    */
   async depth(options: DepthOptions = {}): Promise<DepthMaps> {
     const memory = this.#alive('depth');
+    checkCallOptions('Scene.depth', options);
     const frames = this.#frames('Scene.depth', options.frames);
     const width = options.width === undefined ? this.#model.manifest.clip.width : checkSize('Scene.depth', 'width', options.width);
     const height = options.height === undefined ? this.#model.manifest.clip.height : checkSize('Scene.depth', 'height', options.height);
+    assertQueryCount('Scene.depth', frames.length * width * height, `${frames.length} frames x ${width} x ${height}`);
     const q = gridQueries({ frames, width, height, camera: 'own' });
     const r = await this.#run('depth', memory, q, options);
     const data = new Float32Array(r.count);
@@ -316,10 +322,12 @@ export class Scene {
    * @param points - `u`, `v` in [0, 1] and the model `frame` each point is seen in
    * @param options - `frame: 'camera' | 'world'`, `referenceFrame`, chunking, progress, `signal`
    * @returns new {@link Tracks}
-   * @throws {@link InvalidQueryError} for points out of range; {@link SceneDisposedError} and `signal.reason` as {@link Scene.query}
+   * @throws {@link InvalidQueryError} for points out of range, or points x frames over {@link MAX_QUERIES};
+   *   options, {@link SceneDisposedError} and `signal.reason` as {@link Scene.query}
    */
   async track(points: TrackPoints, options: TrackOptions = {}): Promise<Tracks> {
     const memory = this.#alive('track');
+    checkCallOptions('Scene.track', options);
     if (typeof points !== 'object' || points === null) {
       throw new TypeError(`Scene.track: points (${describeValue(points)}) must be an object { u, v, frame } of arrays`);
     }
@@ -333,6 +341,7 @@ export class Scene {
     }
     // check the points once (as a batch with tTgt = tCam = their own frame), then expand
     toQueryBatch({ u: points.u, v: points.v, tSrc: points.frame, tTgt: points.frame, tCam: points.frame }, this.frames, 'Scene.track');
+    assertQueryCount('Scene.track', points.u.length * this.frames, `${points.u.length} points x ${this.frames} frames`);
     const q = trackQueries(points, { frames: this.frames, camera: mode === 'camera' ? 'own' : ref });
     const r = await this.#run('track', memory, q, options);
     const visible = new Uint8Array(r.count);
@@ -349,10 +358,12 @@ export class Scene {
    * A model whose manifest names a `cameras.recipe` (or `options.recipe`) is read by that recipe instead.
    * @param options - `recipe`, `poseGrid`, `focalGrid`, chunking, progress, `signal`
    * @returns new {@link Cameras}
-   * @throws {@link SceneDisposedError} and `signal.reason` as {@link Scene.query}
+   * @throws {@link InvalidQueryError} when the grids ask over {@link MAX_QUERIES} queries;
+   *   options, {@link SceneDisposedError} and `signal.reason` as {@link Scene.query}
    */
   async cameras(options: CamerasOptions = {}): Promise<Cameras> {
     const memory = this.#alive('cameras');
+    checkCallOptions('Scene.cameras', options);
     const recipe = options.recipe ?? this.#model.manifest.cameras?.recipe ?? 'default';
     if (recipe !== 'default' && recipe !== 'opend4rt') {
       throw new RangeError(`Scene.cameras: options.recipe (${describeValue(recipe)}) must be 'default' or 'opend4rt'`);
@@ -361,6 +372,7 @@ export class Scene {
     const pg = options.poseGrid === undefined ? 16 : checkSize('Scene.cameras', 'poseGrid', options.poseGrid);
     const fg = options.focalGrid === undefined ? 24 : checkSize('Scene.cameras', 'focalGrid', options.focalGrid);
     const T = this.frames;
+    assertQueryCount('Scene.cameras', T * (fg * fg + 2 * pg * pg), `${T} frames x (${fg} x ${fg} + 2 x ${pg} x ${pg})`);
     const all = Int32Array.from({ length: T }, (_, i) => i);
     const batch = concatQueries([
       gridQueries({ frames: all, width: fg, height: fg, camera: 'own' }),
@@ -469,13 +481,16 @@ export class Scene {
    * coloured from the source frames (nearest pixel).
    * @param options - `frames`, `width` x `height`, `minConfidence`, chunking, progress, `signal`
    * @returns a new {@link PointCloud}
-   * @throws {@link SceneDisposedError} and `signal.reason` as {@link Scene.query}
+   * @throws {@link InvalidQueryError} when frames x width x height is over {@link MAX_QUERIES};
+   *   options, {@link SceneDisposedError} and `signal.reason` as {@link Scene.query}
    */
   async pointCloud(options: PointCloudOptions = {}): Promise<PointCloud> {
     const memory = this.#alive('pointCloud');
+    checkCallOptions('Scene.pointCloud', options);
     const frames = this.#frames('Scene.pointCloud', options.frames);
     const width = options.width === undefined ? this.#model.manifest.clip.width : checkSize('Scene.pointCloud', 'width', options.width);
     const height = options.height === undefined ? this.#model.manifest.clip.height : checkSize('Scene.pointCloud', 'height', options.height);
+    assertQueryCount('Scene.pointCloud', frames.length * width * height, `${frames.length} frames x ${width} x ${height}`);
     const minConfidence = options.minConfidence ?? 0;
     if (typeof minConfidence !== 'number' || !(minConfidence >= 0 && minConfidence <= 1)) {
       throw new RangeError(`Scene.pointCloud: options.minConfidence (${describeValue(minConfidence)}) must be a number in [0, 1]`);

@@ -54,6 +54,9 @@ export function assertVideoFrames(fn: string, video: unknown): asserts video is 
       `${fn}: video.data.length (${v.data.length}) must equal frames * height * width * 3 = ${v.frames} * ${v.height} * ${v.width} * 3 = ${expected}`,
     );
   }
+  if (v.sourceIndices !== undefined && (typeof v.sourceIndices !== 'object' || v.sourceIndices === null)) {
+    throw new InvalidVideoError('bad-frames', `${fn}: video.sourceIndices (${describeValue(v.sourceIndices)}) must be an array of source frame indices, one per frame`);
+  }
   if (v.sourceIndices !== undefined && v.sourceIndices.length !== v.frames) {
     throw new InvalidVideoError('bad-frames', `${fn}: video.sourceIndices.length (${v.sourceIndices.length}) must equal video.frames (${v.frames})`);
   }

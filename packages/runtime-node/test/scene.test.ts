@@ -82,6 +82,26 @@ describe('Scene.query', () => {
     await expect(scene.query(randomQueries(2, 1), { chunkSize: 0 })).rejects.toThrow(RangeError);
     await expect(scene.query(null as never)).rejects.toThrow(TypeError);
   });
+
+  // found by pnpm -s fuzz: each of these escaped as an engine error, or ran out of memory, before
+  it('refuses calls over MAX_QUERIES, and bad options or values, before anything runs', async () => {
+    const before = model.decoderSession.stats!.runs;
+    const rejects = async (call: Promise<unknown>, type: new (...a: never[]) => Error, message: RegExp): Promise<void> => {
+      const err = await call.catch((e: unknown) => e);
+      expect(err, message.source).toBeInstanceOf(type);
+      expect((err as Error).message).toMatch(message);
+    };
+    await rejects(scene.depth({ frames: [0, 1], width: 16384, height: 16384 }), InvalidQueryError, /^Scene\.depth: 2 frames x 16384 x 16384 = 536870912 queries is more than one call answers \(33554432/);
+    await rejects(scene.pointCloud({ width: 16384, height: 16384 }), InvalidQueryError, /^Scene\.pointCloud: 16 frames x 16384 x 16384 = /);
+    await rejects(scene.cameras({ poseGrid: 16384, focalGrid: 16384 }), InvalidQueryError, /^Scene\.cameras: 16 frames x \(16384 x 16384 \+ 2 x 16384 x 16384\) = /);
+    await rejects(scene.track({ u: new Float32Array(2_100_000), v: new Float32Array(2_100_000), frame: new Int32Array(2_100_000) }), InvalidQueryError, /^Scene\.track: 2100000 points x 16 frames = 33600000 queries/);
+    await rejects(scene.track({ u: BigInt64Array.of(0n), v: [0.5], frame: [0] } as never), InvalidQueryError, /^Scene\.track: queries\.u\[0\] \(0\) must be a number in \[0, 1\]/);
+    await rejects(scene.query(randomQueries(2, 1), { onProgress: 5 } as never), TypeError, /^Scene\.query: options\.onProgress \(5\) must be a function/);
+    await rejects(scene.depth(null as never), TypeError, /^Scene\.depth: options \(null\) must be an object/);
+    await rejects(scene.cameras({ signal: {} } as never), TypeError, /^Scene\.cameras: options\.signal \(Object\) must be an AbortSignal/);
+    await rejects(model.encode(await fixtureVideo('heldout-1'), { onProgress: 'yes' } as never), TypeError, /^D4rtModel\.encode: options\.onProgress \("yes"\) must be a function/);
+    expect(model.decoderSession.stats!.runs).toBe(before);
+  });
 });
 
 describe('Scene tasks', () => {
