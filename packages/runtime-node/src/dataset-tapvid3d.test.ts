@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { detectDatasetLayout, readDataset, readTapVid3d } from './index.js';
-import { parseNpz } from './npz.js';
+import { parseNpy, parseNpz, readZip } from './npz.js';
 import { expectInvalidVideo, tempDir } from '../test/io-helpers.js';
 
 /** Written by NumPy (see make-samples.mjs there): 4 frames of 32 x 24, 5 tracks. */
@@ -81,5 +81,76 @@ describe('readTapVid3d (NumPy-written samples in the TAPVid-3D format)', () => {
     const renamed = Buffer.from(bytes.toString('latin1').replaceAll('images_jpeg_bytes.npy', 'images_jpeg_bytez.npy'), 'latin1');
     await writeFile(copy, renamed);
     await expectInvalidVideo(readTapVid3d(copy), 'not-found', /copy\.npz has no images_jpeg_bytes and no video copy\.\{mp4,mov,mkv,webm,avi\} next to it/);
+  });
+});
+
+/** A zip archive of `files`, each stored (no compression; CRCs left 0, which the reader does not check). */
+function storedZip(files: Map<string, Uint8Array>): Buffer {
+  const parts: Buffer[] = [], dir: Buffer[] = [];
+  let offset = 0;
+  for (const [name, data] of files) {
+    const n = Buffer.from(name);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt32LE(data.length, 18);
+    local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(n.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt32LE(data.length, 20);
+    central.writeUInt32LE(data.length, 24);
+    central.writeUInt16LE(n.length, 28);
+    central.writeUInt32LE(offset, 42);
+    parts.push(local, n, Buffer.from(data));
+    dir.push(central, n);
+    offset += 30 + n.length + data.length;
+  }
+  const d = Buffer.concat(dir);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(files.size, 8);
+  end.writeUInt16LE(files.size, 10);
+  end.writeUInt32LE(d.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...parts, d, end]);
+}
+
+/** A version 1 `.npy` of float32 values. */
+function npyF4(shape: number[], values: number[]): Buffer {
+  const header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}), }`.padEnd(117, ' ') + '\n';
+  const head = Buffer.alloc(10);
+  head.write('\x93NUMPY', 0, 'latin1');
+  head[6] = 1;
+  head.writeUInt16LE(header.length, 8);
+  return Buffer.concat([head, Buffer.from(header, 'latin1'), Buffer.from(Float32Array.from(values).buffer)]);
+}
+
+// each of these escaped as a raw RangeError (a Buffer or DataView read past the end, an array of
+// 10^15 elements, poseFromRowMajor's argument error) before pnpm -s fuzz found them
+describe('broken TAPVid-3D archives are bad-frames', () => {
+  it('a zip directory entry whose name runs past the end of the file', async () => {
+    const bytes = Buffer.from(await readFile(path.join(SAMPLES, 'pstudio-like.npz')));
+    const dir = bytes.readUInt32LE(bytes.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06])) + 16);
+    bytes.writeUInt16LE(0xffff, dir + 28); // the first entry's name length
+    const file = path.join(tmp, 'long-name.npz');
+    await writeFile(file, bytes);
+    await expectInvalidVideo(readTapVid3d(file), 'bad-frames', /long-name\.npz: zip central directory entry 0 is broken \(its name and fields run past the end of the file\)/);
+  });
+
+  it('a version 2 .npy header cut short; bytes of length 0 per element', () => {
+    const v2 = Buffer.from('\x93NUMPY\x02\x00\x10\x00', 'latin1');
+    expect(() => parseNpy('t', 'a.npy', v2)).toThrow(/a\.npy: \.npy header is truncated/);
+    const header = `{'descr': '|S0', 'fortran_order': False, 'shape': (1000000000000000,), }`.padEnd(117, ' ') + '\n';
+    const s0 = Buffer.from(`\x93NUMPY\x01\x00${String.fromCharCode(header.length)}\x00${header}`, 'latin1');
+    expect(() => parseNpy('t', 'b.npy', s0)).toThrow(/b\.npy: dtype "\|S0" \(bytes of length 0\) is not supported/);
+  });
+
+  it('extrinsics_w2c that are not finite, naming the frame', async () => {
+    const entries = readZip('t', 'pstudio-like.npz', await readFile(path.join(SAMPLES, 'pstudio-like.npz')));
+    const identity = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1];
+    entries.set('extrinsics_w2c.npy', npyF4([4, 4, 4], [...identity, ...identity, [Infinity, ...identity.slice(1)], ...identity].flat()));
+    const file = path.join(tmp, 'infinite-pose.npz');
+    await writeFile(file, storedZip(entries));
+    await expectInvalidVideo(readTapVid3d(file), 'bad-frames', /infinite-pose\.npz: extrinsics_w2c\[2\] is not a pose \(poseFromRowMajor: .*Infinity.* must be finite\)/);
   });
 });

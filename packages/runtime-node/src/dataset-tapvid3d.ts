@@ -115,7 +115,12 @@ export async function readTapVid3d(file: string, options: ReadDatasetOptions = {
     cameraToWorld = [];
     for (let t = 0; t < T; t++) {
       const m = Array.from({ length: 12 }, (_, i) => ed[t * (rows === 3 ? 12 : 16) + i]!);
-      const w2c = poseFromRowMajor(new Float64Array(16), [m.slice(0, 4), m.slice(4, 8), m.slice(8, 12), [0, 0, 0, 1]]);
+      let w2c: Float64Array;
+      try {
+        w2c = poseFromRowMajor(new Float64Array(16), [m.slice(0, 4), m.slice(4, 8), m.slice(8, 12), [0, 0, 0, 1]]) as Float64Array;
+      } catch (error) {
+        throw new InvalidVideoError('bad-frames', `${fn}: ${abs}: extrinsics_w2c[${t}] is not a pose (${(error as Error).message})`, { cause: error });
+      }
       cameraToWorld.push(invertPose(new Float64Array(16), w2c) as Float64Array);
     }
     // the point of frame t in camera 0: inverse(c2w_0) * c2w_t * p

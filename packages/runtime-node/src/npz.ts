@@ -70,13 +70,16 @@ export function readZip(fn: string, name: string, zip: Uint8Array): Map<string, 
     const extraLength = view.getUint16(p + 30, true);
     const commentLength = view.getUint16(p + 32, true);
     let local = view.getUint32(p + 42, true);
+    const extraEnd = p + 46 + nameLength + extraLength;
+    if (extraEnd + commentLength > zip.length) throw bad(fn, `${name}: zip central directory entry ${e} is broken (its name and fields run past the end of the file)`);
     const entry = Buffer.from(zip.buffer, zip.byteOffset + p + 46, nameLength).toString('utf8');
     // zip64 extended information: the 64-bit values of the fields that hold 0xffffffff, in order
-    for (let x = p + 46 + nameLength; x + 4 <= p + 46 + nameLength + extraLength; ) {
+    for (let x = p + 46 + nameLength; x + 4 <= extraEnd; ) {
       const id = view.getUint16(x, true), len = view.getUint16(x + 2, true);
       if (id === 0x0001) {
         let q = x + 4;
         const next = (): number => {
+          if (q + 8 > Math.min(x + 4 + len, extraEnd)) throw bad(fn, `${name}: zip entry ${JSON.stringify(entry)} has a broken zip64 extra field`);
           const v = Number(view.getBigUint64(q, true));
           q += 8;
           return v;
@@ -155,8 +158,9 @@ export function parseNpy(fn: string, name: string, input: Uint8Array): NpyArray 
   if (magic !== '\x93NUMPY' || bytes.length < 10) throw bad(fn, `${name} is not a .npy array (no \\x93NUMPY magic)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const major = bytes[6]!;
-  const headerLength = major === 1 ? view.getUint16(8, true) : major === 2 || major === 3 ? view.getUint32(8, true) : -1;
-  if (headerLength < 0) throw bad(fn, `${name}: .npy format version ${major} is not supported (1, 2 or 3)`);
+  if (major !== 1 && major !== 2 && major !== 3) throw bad(fn, `${name}: .npy format version ${major} is not supported (1, 2 or 3)`);
+  if (major !== 1 && bytes.length < 12) throw bad(fn, `${name}: .npy header is truncated`);
+  const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const dataStart = (major === 1 ? 10 : 12) + headerLength;
   if (dataStart > bytes.length) throw bad(fn, `${name}: .npy header is truncated`);
   const header = Buffer.from(bytes.buffer, bytes.byteOffset + dataStart - headerLength, headerLength).toString(major === 3 ? 'utf8' : 'latin1');
@@ -173,6 +177,7 @@ export function parseNpy(fn: string, name: string, input: Uint8Array): NpyArray 
   if (kind === 'O') return { descr, shape, data: unpickleBytesArray(fn, name, body, count) };
   if (/^S\d+$/.test(kind)) {
     const width = Number(kind.slice(1));
+    if (width === 0) throw bad(fn, `${name}: dtype ${JSON.stringify(descr)} (bytes of length 0) is not supported`);
     if (body.length < count * width) throw bad(fn, `${name}: holds ${body.length} bytes of data, shape (${shape.join(', ')}) of ${descr} needs ${count * width}`);
     const data = Array.from({ length: count }, (_, i) => {
       let end = (i + 1) * width;

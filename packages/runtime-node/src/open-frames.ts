@@ -73,6 +73,9 @@ export async function openFrames(files: readonly string[], options: OpenFramesOp
   if (fps !== undefined && (typeof fps !== 'number' || !Number.isFinite(fps) || fps <= 0)) {
     throw new RangeError(`${fn}: options.fps (${describeValue(fps)}) must be a finite number > 0`);
   }
+  if (onProgress !== undefined && typeof onProgress !== 'function') {
+    throw new TypeError(`${fn}: options.onProgress (${describeValue(onProgress)}) must be a function ({ stage, done, total }) => void`);
+  }
   const names = files.map((f) => JSON.stringify(f));
   const abs = files.map((f) => path.resolve(f));
   const infos: ImageInfo[] = [];

@@ -102,6 +102,14 @@ describe('openFrames and timestamps from file names', () => {
     expect(got).toEqual([0, 80]);
   });
 
+  // found by pnpm -s fuzz: a non-function onProgress was taken, and each read then failed with "onProgress is not a function"
+  it('refuses an onProgress that is not a function when opening', async () => {
+    const f = path.join(dir, '100.5.png');
+    await expect(openFrames([f], { onProgress: { every: 1 } } as never)).rejects.toThrow(
+      new TypeError('openFrames: options.onProgress (Object) must be a function ({ stage, done, total }) => void'),
+    );
+  });
+
   it.skipIf(!ANY_FFMPEG)('streams PPM and BMP frames (ffmpeg decodes them; sharp does not)', async () => {
     const png = path.join(dir, 'src.png');
     const rgb = Uint8Array.from({ length: 6 * 4 * 3 }, (_, i) => (i * 37) % 256);
