@@ -12,7 +12,7 @@ import type { Intrinsics } from '@d4rt/geometry';
 import { DATASET_LAYOUTS, DATASET_LAYOUT_FILES, detectDatasetLayout, readDataset, readVideo, writeJson, writeOutputFolder, type Scene } from '@d4rt/runtime-node';
 import { BASELINE_KEYS, METRIC_KEYS, blankVideo, evaluateScene, evaluateSequence, formatTable, meanResult, type EvalBaselines, type EvalMetrics, type EvalOutputs, type EvalResult } from './evaluate.js';
 import type { CommandResult } from './commands.js';
-import { checkFigurePath, figureRow, writeFigure, type FigureRow } from './figure.js';
+import { checkFigurePath, checkOutputFilePath, figureRow, writeFigure, type FigureRow } from './figure.js';
 import { COMMON_HELP, COMMON_OPTIONS, UsageError, intOption, parse } from './options.js';
 import { watchableFps, writeCameraOutputs, writeDepthOutputs, writePointCloud, writeTrackOutputs, writeTrackOverlay } from './outputs.js';
 import { progressBar } from './progress-bar.js';
@@ -184,6 +184,7 @@ ${COMMON_HELP.replace(/\n {2}-o, --out.*$/m, '')}
   const chunkSize = intOption('eval', 'chunk-size', values['chunk-size'] as string, 1, 1 << 20)!;
   const intrinsics = intrinsicsOption(values.intrinsics as string | undefined);
   const figure = values.figure === undefined ? undefined : await checkFigurePath(values.figure as string);
+  const json = values.json === undefined ? undefined : await checkOutputFilePath(`--json (${JSON.stringify(values.json)})`, values.json as string, 'a .json file');
   // every input's layout before the model loads: a folder in no known layout fails at once
   for (const folder of folders) await detectDatasetLayout(folder);
   const progress = progressBar({ quiet: values.quiet as boolean });
@@ -203,8 +204,8 @@ ${COMMON_HELP.replace(/\n {2}-o, --out.*$/m, '')}
     await model.dispose();
   }
   const mean = meanResult(results);
-  if (values.json) {
-    await writeJson(resolve(values.json as string), { model: model.manifest.name, results, mean });
+  if (json) {
+    await writeJson(json, { model: model.manifest.name, results, mean });
   }
   if (figure) process.stderr.write(`d4rt eval: figure ${(await writeFigure(figure, rows)).caption}\n`);
   const meanRow: EvalResult = { name: 'mean', protocol: results[0]!.protocol, frames: 0, ...mean };

@@ -352,7 +352,7 @@ export async function evaluateScene(
   const score = (o: SceneOutputs): EvalMetrics => {
     const dm = gtDepth ? depthMetrics(o.depth.data, gt, { alignment: 'median', frames: n }) : undefined;
     if (o === out) depthScale = dm?.alignment?.scale ?? Number.NaN;
-    const pm = gtPoses ? trajectoryMetrics(frames.map((k) => o.cameras.cameraToWorld[k]!), gtPoses) : NO_POSES;
+    const pm = gtPoses ? poseMetrics(frames.map((k) => o.cameras.cameraToWorld[k]!), gtPoses) : NO_POSES;
     const m: EvalMetrics = {
       ...NO_METRICS,
       absRel: dm?.absRel ?? Number.NaN,
@@ -425,16 +425,24 @@ function combinedBaseline(b: EvalBaselines): EvalMetrics {
   return { ...b.constant, ...b.static, ...b.identity, ...b.fov60 };
 }
 
-/**
- * Metrics of identity poses. Their camera centres coincide, so a Sim(3) fit has no scale; as in
- * training (Umeyama with zero source variance gives s = 1, R = I), the ATE is then the RMS spread
- * of the ground-truth centres about their mean, and RPE is computed without alignment.
- */
+/** Metrics of identity poses (see {@link poseMetrics}: their camera centres coincide). */
 function identityBaseline(gt: readonly mat4[]): { ate: number; rpeTranslation: number; rpeRotation: number } {
+  return poseMetrics(gt.map(() => mat4.create()), gt);
+}
+
+/**
+ * ATE and RPE of predicted poses (`trajectoryMetrics`, Sim(3)-aligned). When the predicted camera
+ * centres all coincide (identity poses; one source frame behind every model frame), a Sim(3) fit has
+ * no scale; as in training (Umeyama with zero source variance gives s = 1, R = I), the ATE is then
+ * the RMS spread of the ground-truth centres about their mean, and RPE is computed without alignment.
+ */
+function poseMetrics(pred: readonly mat4[], gt: readonly mat4[]): { ate: number; rpeTranslation: number; rpeRotation: number } {
+  const coincide = pred.every((m) => m[12] === pred[0]![12] && m[13] === pred[0]![13] && m[14] === pred[0]![14]);
+  if (!coincide) return trajectoryMetrics(pred, gt);
   const n = gt.length;
   const mean = [0, 1, 2].map((c) => gt.reduce((a, m) => a + m[12 + c]!, 0) / n);
   const ate = Math.sqrt(gt.reduce((a, m) => a + (m[12]! - mean[0]!) ** 2 + (m[13]! - mean[1]!) ** 2 + (m[14]! - mean[2]!) ** 2, 0) / n);
-  const r = trajectoryMetrics(gt.map(() => mat4.create()), gt, { alignment: 'none' });
+  const r = trajectoryMetrics(pred, gt, { alignment: 'none' });
   return { ate, rpeTranslation: r.rpeTranslation, rpeRotation: r.rpeRotation };
 }
 

@@ -308,8 +308,20 @@ export function composeFigure(rows: readonly FigureRow[]): { rgb: Uint8Array; wi
 export async function checkFigurePath(value: string): Promise<string> {
   const option = `--figure (${JSON.stringify(value)})`;
   if (extname(value).toLowerCase() !== '.png') throw new UsageError(`d4rt eval: ${option} must be the path of a .png file`);
+  return checkOutputFilePath(option, value, 'a .png file');
+}
+
+/**
+ * Checks the path of a file an eval option writes, before the model loads: not a folder, in a folder
+ * that exists.
+ * @param option - the option and its value, for messages
+ * @param what - what the file is, for messages (`'a .png file'`)
+ * @returns the absolute path
+ * @throws {@link UsageError} naming the option and what is wrong
+ */
+export async function checkOutputFilePath(option: string, value: string, what: string): Promise<string> {
   const file = resolve(value);
-  if ((await stat(file).catch(() => undefined))?.isDirectory()) throw new UsageError(`d4rt eval: ${option} is a folder; give the path of a .png file to write`);
+  if ((await stat(file).catch(() => undefined))?.isDirectory()) throw new UsageError(`d4rt eval: ${option} is a folder; give the path of ${what} to write`);
   const dir = dirname(file);
   if (!(await stat(dir).catch(() => undefined))?.isDirectory()) throw new UsageError(`d4rt eval: ${option}: the folder ${JSON.stringify(dir)} does not exist`);
   return file;

@@ -336,6 +336,23 @@ describe('outputs', () => {
     for (const k of ['apd3d', 'focalErr']) expect(walk[k], `walk ${k}`).toBeNull();
   }, 180_000);
 
+  // found by pnpm -s fuzz: one source frame behind every model frame gave coincident camera centres,
+  // and the Sim(3) fit's RangeError ("the predicted camera centres all coincide") ended the run
+  it('d4rt eval of a one-frame sequence scores its poses as training does (no Sim(3) scale)', () => {
+    const seq = join(dir, 'still');
+    mkdirSync(seq, { recursive: true });
+    const W = 24, H = 16;
+    writeFileSync(join(seq, '0.ppm'), Buffer.concat([Buffer.from(`P6\n${W} ${H}\n255\n`), Buffer.alloc(W * H * 3, 120)]));
+    writeFileSync(join(seq, 'poses.txt'), '0 0.5 0 0.2 0 0 0 1\n');
+    const json = join(dir, 'still.json');
+    const r = d4rt('eval', seq, '--no-prior', '--json', json, '-q');
+    expect(r.code, r.stderr).toBe(0);
+    const still = (JSON.parse(readFileSync(json, 'utf8')).results as Record<string, Record<string, number | null>>[])[0]!;
+    // the spread of the ground-truth centres about their mean: one centre, 0; the identity baseline alike
+    expect(still.model!.ate).toBe(0);
+    expect(still.baselines!.identity).toMatchObject({ ate: 0 });
+  }, 180_000);
+
   it('d4rt demo writes every output and prints metrics against the ground truth', () => {
     const out = join(dir, 'demo-out');
     const r = d4rt('demo', '-o', out, '-q');

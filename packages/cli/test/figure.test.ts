@@ -96,4 +96,17 @@ describe('d4rt eval --figure', () => {
     expect(r.stdout).toBe('');
     expect(readdirSync(sub)).toEqual(before);
   });
+
+  // found by pnpm -s fuzz: --json into a missing folder ran the whole evaluation, then failed with a raw ENOENT
+  it.each([
+    ['a missing folder', (d: string) => join(d, 'nope', 'eval.json'), /: the folder ".*nope" does not exist/],
+    ['a folder', (d: string) => d, /is a folder; give the path of a \.json file to write/],
+  ])('--json in %s is a usage error (exit 2) before any work', (_what, make, message) => {
+    const value = make(mkdtempSync(join(dir, 'json-')));
+    const r = d4rt('eval', '--fixtures', '--json', value, '-q');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`d4rt eval: --json (${JSON.stringify(value)})`);
+    expect(r.stderr).toMatch(message);
+    expect(r.stdout).toBe('');
+  });
 });
