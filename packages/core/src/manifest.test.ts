@@ -197,3 +197,111 @@ describe('checkSessionIo', () => {
     expect(() => checkSessionIo(m, 'decoder', wrongShape)).toThrow(`decoder input 'memory' has shape [1, 100, 128]; the manifest expects [1, ${N}, 128]`);
   });
 });
+
+/** d4rt-tiny's manifest grown into the K/V layout the OpenD4RT converter writes (2 blocks, 4 heads). */
+function withKv(options: { keepMemory?: boolean } = {}): Record<string, any> {
+  const j = raw();
+  const N = j.memory.tokens;
+  const kv: Record<string, any> = {};
+  for (const b of [0, 1]) {
+    kv[`k${b}`] = { dtype: 'float32', shape: [1, 4, 32, N] };
+    kv[`v${b}`] = { dtype: 'float32', shape: [1, 4, N, 32] };
+  }
+  j.files.kv = 'kv.onnx';
+  j.hashes.kv = { sha256: 'cd'.repeat(32), bytes: 4096 };
+  j.kv = { inputs: { memory: structuredClone(j.encoder.outputs.memory) }, outputs: kv };
+  if (!options.keepMemory) delete j.decoder.inputs.memory;
+  Object.assign(j.decoder.inputs, structuredClone(kv));
+  return j;
+}
+
+describe('parseManifest: the K/V graph', () => {
+  it('reads the kv section, its file and hash, and a decoder that takes its outputs instead of the memory', () => {
+    const m = parseManifest(withKv());
+    expect(m.files.kv).toBe('kv.onnx');
+    expect(m.hashes?.kv).toEqual({ sha256: 'cd'.repeat(32), bytes: 4096 });
+    expect(m.kv?.inputs.memory).toEqual({ dtype: 'float32', shape: [1, 2305, 128] });
+    expect(Object.keys(m.kv!.outputs)).toEqual(['k0', 'v0', 'k1', 'v1']);
+    expect(m.kv!.outputs.v1).toEqual({ dtype: 'float32', shape: [1, 4, 2305, 32] });
+    expect(Object.keys(m.decoder.inputs)).toEqual(['coords', 'times', 'patches', 'k0', 'v0', 'k1', 'v1']);
+    expect(m.decoder.inputs.memory).toBeUndefined();
+    expect(m.decoder.inputs.k0).toEqual(m.kv!.outputs.k0);
+  });
+
+  it('keeps the memory as a decoder input when the decoder still reads it (d4rt-tiny reads it by lookup)', () => {
+    const m = parseManifest(withKv({ keepMemory: true }));
+    expect(Object.keys(m.decoder.inputs)).toEqual(['memory', 'coords', 'times', 'patches', 'k0', 'v0', 'k1', 'v1']);
+  });
+
+  it('leaves it out of an older manifest, whose decoder must take the memory', () => {
+    const m = parseManifest(raw());
+    expect(m.kv).toBeUndefined();
+    expect('kv' in m.files).toBe(false);
+    expect(m.hashes && 'kv' in m.hashes).toBe(false);
+    const j = raw();
+    delete j.decoder.inputs.memory;
+    expectUnsupported(j, /manifest\.decoder\.inputs\.memory \(undefined\) must be an object/);
+  });
+
+  it('names the field that does not fit', () => {
+    let j = withKv();
+    delete j.files.kv;
+    expectUnsupported(j, /manifest\.files\.kv \(undefined\) must be a non-empty string/);
+    j = withKv();
+    delete j.kv;
+    expectUnsupported(j, /manifest\.kv \(undefined\) must be an object \(manifest\.files\.kv names a K\/V graph\)/);
+    j = withKv();
+    delete j.hashes.kv;
+    expectUnsupported(j, /manifest\.hashes\.kv \(undefined\) must be an object/);
+    j = withKv();
+    j.kv.inputs.memory.shape = [1, 100, 128];
+    expectUnsupported(j, /manifest\.kv\.inputs\.memory\.shape\[1\] \(100\) must be 2305/);
+    j = withKv();
+    j.kv.outputs = {};
+    expectUnsupported(j, /manifest\.kv\.outputs \(Object\) must be an object with at least one output/);
+    j = withKv();
+    j.kv.outputs.k0.shape = [1, 4, 'N', 2305];
+    expectUnsupported(j, /manifest\.kv\.outputs\.k0\.shape\[2\] \("N"\) must be an integer >= 1/);
+    j = withKv();
+    j.kv.outputs.v0.dtype = 'int64';
+    expectUnsupported(j, /manifest\.kv\.outputs\.v0\.dtype \("int64"\) must be one of 'float32'/);
+    j = withKv();
+    j.kv.outputs.coords = { dtype: 'float32', shape: [1] };
+    expectUnsupported(j, /manifest\.kv\.outputs\.coords .* must be named other than 'memory', 'coords', 'times', 'patches'/);
+    j = withKv();
+    delete j.decoder.inputs.v1;
+    expectUnsupported(j, /manifest\.decoder\.inputs\.v1 \(undefined\) must be the K\/V graph's output 'v1' \(float32 \[1, 4, 2305, 32\]\)/);
+    j = withKv();
+    j.decoder.inputs.k1.shape = [1, 4, 2305, 32];
+    expectUnsupported(j, /manifest\.decoder\.inputs\.k1\.shape\[2\] \(2305\) must be 32/);
+    j = raw();
+    j.files.externalData = { kv: ['kv.onnx.data'] };
+    expectUnsupported(j, /manifest\.files\.externalData\.kv \(Array\(1\)\) must be left out: the manifest has no K\/V graph/);
+  });
+
+  it('reads external data of the K/V graph', () => {
+    const j = withKv();
+    j.files.externalData = { kv: ['kv.onnx.data'] };
+    expect(parseManifest(j).files.externalData).toEqual({ kv: ['kv.onnx.data'] });
+  });
+
+  it('checks a loaded K/V graph and the decoder against it', () => {
+    const m = parseManifest(withKv());
+    const N = m.memory.tokens;
+    const kvIo: SessionIo = {
+      inputNames: ['memory'],
+      outputNames: ['k0', 'v0', 'k1', 'v1'],
+      outputMetadata: [{ name: 'k0', type: 'float32', shape: [1, 4, 32, N] }],
+    };
+    expect(() => checkSessionIo(m, 'kv', kvIo)).not.toThrow();
+    expect(() => checkSessionIo(m, 'kv', { ...kvIo, outputNames: ['k0', 'v0', 'k1'] })).toThrow(
+      /d4rt-tiny\/kv\.onnx: the K\/V graph has no output 'v1' \(the manifest expects float32 \[1, 4, 2305, 32\]\); its outputs are 'k0', 'v0', 'k1'/,
+    );
+    expect(() => checkSessionIo(m, 'kv', { ...kvIo, outputMetadata: [{ name: 'k0', type: 'float32', shape: [1, 4, N, 32] }] })).toThrow(
+      `d4rt-tiny/kv.onnx: K/V graph output 'k0' has shape [1, 4, ${N}, 32]; the manifest expects [1, 4, 32, ${N}]`,
+    );
+    const decoder: SessionIo = { inputNames: ['coords', 'times', 'patches', 'k0', 'v0', 'k1'], outputNames: ['xyz', 'uv', 'visibility', 'confidence'] };
+    expect(() => checkSessionIo(m, 'decoder', decoder)).toThrow(/the decoder has no input 'v1'/);
+    expect(() => checkSessionIo(parseManifest(raw()), 'kv', kvIo)).toThrow(RangeError);
+  });
+});

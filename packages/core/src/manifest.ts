@@ -1,7 +1,8 @@
 /**
  * The model format `d4rt-model/1`: a folder (or URL prefix) with `manifest.json`, `encoder.onnx`
- * and `decoder.onnx`. {@link parseManifest} checks a manifest's JSON; {@link checkSessionIo}
- * checks that loaded sessions have the inputs and outputs the manifest promises.
+ * and `decoder.onnx` (and optionally a K/V graph, `kv.onnx`). {@link parseManifest} checks a
+ * manifest's JSON; {@link checkSessionIo} checks that loaded sessions have the inputs and outputs
+ * the manifest promises.
  *
  * @module
  */
@@ -44,6 +45,27 @@ export interface DecoderOutputSpec extends TensorSpec {
   window?: number;
 }
 
+/** The graphs of a model: always `'encoder'` and `'decoder'`, and `'kv'` when the manifest has a K/V graph. */
+export type ModelGraph = 'encoder' | 'decoder' | 'kv';
+
+/**
+ * The optional K/V graph: `memory` → what the decoder reads of the memory that does not depend on
+ * the queries (e.g. the keys and values of each cross-attention block), run once per scene.
+ */
+export interface KvGraphSpec {
+  /** Exactly `memory`, as the encoder outputs it. */
+  inputs: Record<'memory', TensorSpec>;
+  /** One or more float32 tensors of fixed shape, by name; each is also a decoder input with the same spec. */
+  outputs: Record<string, TensorSpec>;
+}
+
+/**
+ * The decoder's inputs: `coords`, `times`, `patches`, and `memory` (a model without a K/V graph
+ * always takes it; with one, only when its decoder still reads the memory), plus every output of
+ * the K/V graph by name.
+ */
+export type DecoderInputSpecs = Record<'coords' | 'times' | 'patches', TensorSpec> & Partial<Record<string, TensorSpec>>;
+
 /** A file's SHA-256 and size, as the manifest's `hashes` give them. */
 export interface ModelFileDigest {
   /** SHA-256 of the file's bytes, 64 lower-case hex digits. */
@@ -59,17 +81,18 @@ export interface ModelManifest {
   /** Model name, e.g. `'d4rt-tiny'`. */
   name: string;
   /**
-   * File names of the two ONNX graphs, relative to the manifest, and (optional) the external data
-   * files of each graph: weights kept beside a graph that passes protobuf's 2 GB, named as the
-   * graph names them (plain file names in the same folder).
+   * File names of the ONNX graphs, relative to the manifest (`kv` exactly when the manifest has a
+   * {@link ModelManifest.kv} section), and (optional) the external data files of each graph:
+   * weights kept beside a graph that passes protobuf's 2 GB, named as the graph names them (plain
+   * file names in the same folder).
    */
-  files: { encoder: string; decoder: string; externalData?: { encoder?: string[]; decoder?: string[] } };
+  files: { encoder: string; decoder: string; kv?: string; externalData?: Partial<Record<ModelGraph, string[]>> };
   /**
-   * SHA-256 and size of each graph file (optional; manifests written before it have none), and of
-   * each external data file by name. Loaders check the bytes against it, and the browser caches a
-   * graph under its hash.
+   * SHA-256 and size of each graph file (optional; manifests written before it have none; `kv`
+   * required with it when there is a K/V graph), and of each external data file by name. Loaders
+   * check the bytes against it, and the browser caches a graph under its hash.
    */
-  hashes?: { encoder: ModelFileDigest; decoder: ModelFileDigest; externalData?: Record<string, ModelFileDigest> };
+  hashes?: { encoder: ModelFileDigest; decoder: ModelFileDigest; kv?: ModelFileDigest; externalData?: Record<string, ModelFileDigest> };
   /**
    * Clip the encoder takes: `frames` (T) of `height` x `width`, how source frames are picked and
    * resized, and (optional) what the encoder's `aspect` input is: `'source'` (the source video's
@@ -85,11 +108,17 @@ export interface ModelManifest {
   /** Encoder graph: inputs `video`, `aspect`; output `memory`. */
   encoder: { inputs: Record<'video' | 'aspect', TensorSpec>; outputs: Record<'memory', TensorSpec> };
   /**
-   * Decoder graph: inputs `memory`, `coords`, `times`, `patches`; outputs `xyz`, `uv`,
-   * `visibility`, `confidence`, and optionally `normal` and `displacement`.
+   * The K/V graph (optional): `memory` → tensors the decoder takes instead of recomputing them from
+   * the memory for every chunk of queries. Core runs it once per scene, at `encode`.
+   */
+  kv?: KvGraphSpec;
+  /**
+   * Decoder graph: inputs `coords`, `times`, `patches`, `memory` (optional with a K/V graph) and
+   * the K/V graph's outputs; outputs `xyz`, `uv`, `visibility`, `confidence`, and optionally
+   * `normal` and `displacement`.
    */
   decoder: {
-    inputs: Record<'memory' | 'coords' | 'times' | 'patches', TensorSpec>;
+    inputs: DecoderInputSpecs;
     outputs: Record<'xyz' | 'uv' | 'visibility' | 'confidence', DecoderOutputSpec> & Partial<Record<'normal' | 'displacement', DecoderOutputSpec>>;
   };
   /**
@@ -209,15 +238,23 @@ export function parseManifest(json: unknown): ModelManifest {
     },
     outputs: { memory: spec('manifest.encoder.outputs.memory', encOut.memory, { dtype: 'float32', shape: memShape }) },
   };
+  const kv = m.kv === undefined ? undefined : kvGraph(m.kv, memShape);
+  if (kv === undefined && files.kv !== undefined) fail('manifest.kv', m.kv, 'an object (manifest.files.kv names a K/V graph)');
   const dec = obj('manifest.decoder', m.decoder);
   const decIn = obj('manifest.decoder.inputs', dec.inputs);
   const decOut = obj('manifest.decoder.outputs', dec.outputs);
-  const inputs = {
-    memory: spec('manifest.decoder.inputs.memory', decIn.memory, { dtype: 'float32', shape: memShape }),
+  const inputs: DecoderInputSpecs = {
+    // with a K/V graph the decoder may read the memory no more
+    ...((kv === undefined || decIn.memory !== undefined) && { memory: spec('manifest.decoder.inputs.memory', decIn.memory, { dtype: 'float32', shape: memShape }) }),
     coords: spec('manifest.decoder.inputs.coords', decIn.coords, { dtype: 'float32', shape: [1, 'Q', 2] }),
     times: spec('manifest.decoder.inputs.times', decIn.times, { dtype: 'int64', shape: [1, 'Q', 3] }),
     patches: spec('manifest.decoder.inputs.patches', decIn.patches, { dtype: 'float32', shape: [1, 'Q', 3 * p * p] }),
   };
+  for (const [name, want] of Object.entries(kv?.outputs ?? {})) {
+    const path = `manifest.decoder.inputs.${name}`;
+    if (decIn[name] === undefined) fail(path, undefined, `the K/V graph's output '${name}' (${want.dtype} [${want.shape.join(', ')}]): the decoder takes every one`);
+    inputs[name] = spec(path, decIn[name], want);
+  }
   const uvJ = obj('manifest.decoder.outputs.uv', decOut.uv);
   const outputs: ModelManifest['decoder']['outputs'] = {
     xyz: decoderOutput('xyz', decOut.xyz, [1, 'Q', 3], ['log-depth', 'direct']),
@@ -230,25 +267,33 @@ export function parseManifest(json: unknown): ModelManifest {
   const manifest: ModelManifest = {
     format: MANIFEST_FORMAT,
     name,
-    files: { encoder: str('manifest.files.encoder', files.encoder), decoder: str('manifest.files.decoder', files.decoder) },
+    files: {
+      encoder: str('manifest.files.encoder', files.encoder),
+      decoder: str('manifest.files.decoder', files.decoder),
+      ...(kv !== undefined && { kv: str('manifest.files.kv', files.kv) }),
+    },
     clip,
     normalization,
     memory,
     patch,
     encoder,
+    ...(kv !== undefined && { kv }),
     decoder: { inputs, outputs },
   };
   if (files.externalData !== undefined) {
     const ext = obj('manifest.files.externalData', files.externalData);
-    const lists: { encoder?: string[]; decoder?: string[] } = {};
-    for (const role of ['encoder', 'decoder'] as const) {
-      if (ext[role] !== undefined) lists[role] = fileNames(`manifest.files.externalData.${role}`, ext[role]);
+    const lists: Partial<Record<ModelGraph, string[]>> = {};
+    for (const role of ['encoder', 'decoder', 'kv'] as const) {
+      if (ext[role] === undefined) continue;
+      if (role === 'kv' && kv === undefined) fail('manifest.files.externalData.kv', ext[role], 'left out: the manifest has no K/V graph');
+      lists[role] = fileNames(`manifest.files.externalData.${role}`, ext[role]);
     }
     manifest.files.externalData = lists;
   }
   if (m.hashes !== undefined) {
     const hashes = obj('manifest.hashes', m.hashes);
     manifest.hashes = { encoder: digest('manifest.hashes.encoder', hashes.encoder), decoder: digest('manifest.hashes.decoder', hashes.decoder) };
+    if (kv !== undefined) manifest.hashes.kv = digest('manifest.hashes.kv', hashes.kv);
     if (hashes.externalData !== undefined) {
       const ext = obj('manifest.hashes.externalData', hashes.externalData);
       manifest.hashes.externalData = Object.fromEntries(Object.entries(ext).map(([k, v]) => [k, digest(`manifest.hashes.externalData.${k}`, v)]));
@@ -261,6 +306,28 @@ export function parseManifest(json: unknown): ModelManifest {
   if (m.config !== undefined) manifest.config = obj('manifest.config', m.config);
   if (m.info !== undefined) manifest.info = obj('manifest.info', m.info);
   return manifest;
+}
+
+/** Names the decoder takes for itself: a K/V output may not use them. */
+const QUERY_INPUTS: readonly string[] = ['memory', 'coords', 'times', 'patches'];
+
+/** The `kv` section: `memory` in, one or more float32 outputs of fixed shape. */
+function kvGraph(v: unknown, memShape: Dim[]): KvGraphSpec {
+  const o = obj('manifest.kv', v);
+  const inJ = obj('manifest.kv.inputs', o.inputs);
+  const inputs = { memory: spec('manifest.kv.inputs.memory', inJ.memory, { dtype: 'float32', shape: memShape }) };
+  const outJ = obj('manifest.kv.outputs', o.outputs);
+  if (Object.keys(outJ).length === 0) fail('manifest.kv.outputs', outJ, 'an object with at least one output');
+  const outputs: Record<string, TensorSpec> = {};
+  for (const [name, t] of Object.entries(outJ)) {
+    const path = `manifest.kv.outputs.${name}`;
+    if (QUERY_INPUTS.includes(name)) fail(path, t, `named other than ${QUERY_INPUTS.map((n) => `'${n}'`).join(', ')} (the decoder's own inputs)`);
+    const tj = obj(path, t);
+    const dtype = str(`${path}.dtype`, tj.dtype, ['float32']) as 'float32';
+    if (!Array.isArray(tj.shape) || tj.shape.length === 0) fail(`${path}.shape`, tj.shape, 'a non-empty array of fixed dimensions (integers >= 1)');
+    outputs[name] = { dtype, shape: (tj.shape as unknown[]).map((d, i) => int(`${path}.shape[${i}]`, d)) };
+  }
+  return { inputs, outputs };
 }
 
 function digest(path: string, v: unknown): ModelFileDigest {
@@ -324,12 +391,15 @@ export interface TensorMetadata {
  * element types and fixed dimensions (symbolic ones match any size).
  *
  * @param manifest - the checked manifest
- * @param graph - `'encoder'` or `'decoder'`
+ * @param graph - `'encoder'`, `'decoder'` or (for a manifest with a K/V graph) `'kv'`
  * @param io - the session's names and metadata
- * @throws {@link UnsupportedModelError} naming the graph, the tensor, what the manifest expects and what the graph has
+ * @throws {@link UnsupportedModelError} naming the graph, the tensor, what the manifest expects and what the graph has;
+ *   RangeError for `'kv'` when the manifest has no K/V graph
  */
-export function checkSessionIo(manifest: ModelManifest, graph: 'encoder' | 'decoder', io: SessionIo): void {
-  const section = manifest[graph];
+export function checkSessionIo(manifest: ModelManifest, graph: ModelGraph, io: SessionIo): void {
+  const section = graph === 'kv' ? manifest.kv : manifest[graph];
+  if (section === undefined) throw new RangeError(`checkSessionIo: graph ('kv') must be 'encoder' or 'decoder': ${manifest.name}'s manifest has no K/V graph`);
+  const label = graph === 'kv' ? 'K/V graph' : graph;
   for (const [kind, specs, names, meta] of [
     ['input', section.inputs, io.inputNames, io.inputMetadata],
     ['output', section.outputs, io.outputNames, io.outputMetadata],
@@ -337,13 +407,13 @@ export function checkSessionIo(manifest: ModelManifest, graph: 'encoder' | 'deco
     for (const [name, want] of Object.entries(specs as Record<string, TensorSpec>)) {
       if (!names.includes(name)) {
         throw new UnsupportedModelError(
-          `${manifest.name}/${manifest.files[graph]}: the ${graph} has no ${kind} '${name}' (the manifest expects ${want.dtype} [${want.shape.join(', ')}]); its ${kind}s are ${names.map((n) => `'${n}'`).join(', ') || 'none'}`,
+          `${manifest.name}/${manifest.files[graph]}: the ${label} has no ${kind} '${name}' (the manifest expects ${want.dtype} [${want.shape.join(', ')}]); its ${kind}s are ${names.map((n) => `'${n}'`).join(', ') || 'none'}`,
         );
       }
       const got = meta?.find((m) => m.name === name);
       if (!got) continue;
       if (got.type !== undefined && got.type !== want.dtype) {
-        throw new UnsupportedModelError(`${manifest.name}/${manifest.files[graph]}: ${graph} ${kind} '${name}' is ${got.type}; the manifest expects ${want.dtype}`);
+        throw new UnsupportedModelError(`${manifest.name}/${manifest.files[graph]}: ${label} ${kind} '${name}' is ${got.type}; the manifest expects ${want.dtype}`);
       }
       const shape = got.shape;
       if (shape === undefined || shape.length === 0) continue;
@@ -352,7 +422,7 @@ export function checkSessionIo(manifest: ModelManifest, graph: 'encoder' | 'deco
         want.shape.some((d, i) => typeof d === 'number' && typeof shape[i] === 'number' && shape[i] !== d);
       if (bad) {
         throw new UnsupportedModelError(
-          `${manifest.name}/${manifest.files[graph]}: ${graph} ${kind} '${name}' has shape [${shape.join(', ')}]; the manifest expects [${want.shape.join(', ')}]`,
+          `${manifest.name}/${manifest.files[graph]}: ${label} ${kind} '${name}' has shape [${shape.join(', ')}]; the manifest expects [${want.shape.join(', ')}]`,
         );
       }
     }

@@ -1,6 +1,7 @@
 /**
- * A loaded D4RT model: the manifest plus an encoder and a decoder session from some backend.
- * `encode(video)` runs the encoder once and returns a {@link Scene} that answers queries.
+ * A loaded D4RT model: the manifest plus an encoder and a decoder session from some backend (and a
+ * K/V graph's session when the manifest has one). `encode(video)` runs the encoder (and the K/V
+ * graph) once and returns a {@link Scene} that answers queries.
  *
  * @module
  */
@@ -59,6 +60,8 @@ export interface CreateModelOptions {
   encoder: BackendSession;
   /** Session of the decoder graph. */
   decoder: BackendSession;
+  /** Session of the K/V graph: required when the manifest has one (`manifest.kv`), refused otherwise. */
+  kv?: BackendSession;
   /** Name of the backend the sessions run on, for messages and benchmarks. */
   backend: string;
   /** Where the loader got the model from (runtimes' `loadModel` set it). */
@@ -77,6 +80,8 @@ export class D4rtModel {
   readonly encoderSession: BackendSession;
   /** @internal */
   readonly decoderSession: BackendSession;
+  /** @internal The K/V graph's session, when the manifest has one. */
+  readonly kvSession: BackendSession | undefined;
   #disposed = false;
   #released: Promise<void> | null = null;
 
@@ -86,15 +91,25 @@ export class D4rtModel {
     this.loadedFrom = options.loadedFrom === undefined ? undefined : { ...options.loadedFrom };
     this.encoderSession = options.encoder;
     this.decoderSession = options.decoder;
+    this.kvSession = options.kv;
   }
 
   /**
    * Wraps loaded sessions after checking them against the manifest.
-   * @throws {@link UnsupportedModelError} when a session lacks an input or output the manifest names, or its type or shape differs
+   * @throws {@link UnsupportedModelError} when a session lacks an input or output the manifest names, or its type or shape differs;
+   *   TypeError when `kv` is missing for a manifest with a K/V graph, or given for one without
    */
   static async create(options: CreateModelOptions): Promise<D4rtModel> {
-    checkSessionIo(options.manifest, 'encoder', options.encoder);
-    checkSessionIo(options.manifest, 'decoder', options.decoder);
+    const { manifest, kv } = options;
+    if (manifest.kv !== undefined && kv === undefined) {
+      throw new TypeError(`D4rtModel.create: options.kv (undefined) must be the session of ${manifest.name}'s K/V graph '${manifest.files.kv}' (manifest.kv)`);
+    }
+    if (manifest.kv === undefined && kv !== undefined) {
+      throw new TypeError(`D4rtModel.create: options.kv (a session) must be left out: ${manifest.name}'s manifest has no K/V graph`);
+    }
+    checkSessionIo(manifest, 'encoder', options.encoder);
+    if (kv !== undefined) checkSessionIo(manifest, 'kv', kv);
+    checkSessionIo(manifest, 'decoder', options.decoder);
     return new D4rtModel(options);
   }
 
@@ -139,7 +154,8 @@ export class D4rtModel {
   }
 
   /**
-   * Runs the encoder once on `video` and returns the {@link Scene} that answers queries about it.
+   * Runs the encoder once on `video` (and the K/V graph once on its memory, when the manifest has
+   * one) and returns the {@link Scene} that answers queries about it.
    * Videos with more (or fewer) frames than the model's T are mapped to T frames by
    * {@link selectFrames} (evenly spaced, first and last kept); `scene.sourceIndices` says which.
    *
@@ -185,22 +201,44 @@ export class D4rtModel {
     if (!memory || !(memory.data instanceof Float32Array)) {
       throw new TypeError(`${fn}: the encoder returned no float32 'memory' output`);
     }
+    const kv = this.kvSession === undefined ? undefined : await this.#runKv(fn, memory, signal);
     onProgress?.({ stage: 'encode', done: 1, total: 1 });
-    return new Scene(this, { input, memory, video });
+    return new Scene(this, { input, memory, video, ...(kv !== undefined && { kv }) });
+  }
+
+  /** The K/V graph on `memory`: its outputs by name (what every decoder run of the scene is fed). */
+  async #runKv(fn: string, memory: Tensor, signal: AbortSignalLike | undefined): Promise<Record<string, Tensor>> {
+    let outputs: Record<string, Tensor>;
+    try {
+      outputs = await this.kvSession!.run({ memory });
+    } catch (error) {
+      this.assertAliveAfterRun(fn, error);
+      throw error;
+    }
+    this.assertAliveAfterRun(fn);
+    throwIfAborted(signal, fn);
+    const kv: Record<string, Tensor> = {};
+    for (const name of Object.keys(this.manifest.kv!.outputs)) {
+      const t = outputs[name];
+      if (!t || !(t.data instanceof Float32Array)) throw new TypeError(`${fn}: the K/V graph returned no float32 '${name}' output`);
+      kv[name] = t;
+    }
+    return kv;
   }
 
   /**
-   * Frees both sessions; scenes of this model stop working. Calls in flight (`encode`, scene
+   * Frees the sessions; scenes of this model stop working. Calls in flight (`encode`, scene
    * queries, `processVideo`) reject with {@link SceneDisposedError} at their next check: the graph
    * run under way finishes first (runtimes cannot stop one) and its result is dropped, and runs
    * still waiting their turn are not started. Later calls reject with {@link SceneDisposedError}.
    * Other models are not affected.
-   * @returns a promise that resolves once no run is under way and both sessions are released; safe to call twice
+   * @returns a promise that resolves once no run is under way and every session is released; safe to call twice
    */
   async dispose(): Promise<void> {
     if (!this.#disposed) {
       this.#disposed = true;
-      this.#released = Promise.all([this.encoderSession.dispose(), this.decoderSession.dispose()]).then(() => undefined);
+      const sessions = [this.encoderSession, this.decoderSession, ...(this.kvSession ? [this.kvSession] : [])];
+      this.#released = Promise.all(sessions.map((s) => s.dispose())).then(() => undefined);
     }
     await this.#released;
   }

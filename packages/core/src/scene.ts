@@ -1,7 +1,8 @@
 /**
- * A `Scene` is one encoded video: the encoder's memory plus what the decoder needs. Every output
- * is a batch of queries against that memory, answered in chunks (queries never attend to each
- * other, so the chunk size changes an answer by float32 rounding at most).
+ * A `Scene` is one encoded video: the encoder's memory plus what the decoder needs (for a model
+ * with a K/V graph, that graph's outputs, computed once at `encode`). Every output is a batch of
+ * queries against that memory, answered in chunks (queries never attend to each other, so the
+ * chunk size changes an answer by float32 rounding at most).
  *
  * Frames are the model's T frames, `0 .. frames-1`; `sourceIndices[k]` is the source frame behind
  * model frame `k`. Intrinsics are in pixels of the source video; poses are camera-to-world
@@ -168,13 +169,17 @@ export class Scene {
   readonly #model: D4rtModel;
   readonly #input: EncoderInput;
   #memory: Tensor | null;
+  /** The decoder's inputs that are the same for every chunk: `memory` if it takes it, and the K/V graph's outputs. */
+  #sceneFeeds: Record<string, Tensor> | null;
   readonly #video: VideoFrames;
 
   /** @internal Use {@link D4rtModel.encode}. */
-  constructor(model: D4rtModel, state: { input: EncoderInput; memory: Tensor; video: VideoFrames }) {
+  constructor(model: D4rtModel, state: { input: EncoderInput; memory: Tensor; video: VideoFrames; kv?: Record<string, Tensor> }) {
     this.#model = model;
     this.#input = state.input;
     this.#memory = state.memory;
+    const takesMemory = model.manifest.decoder.inputs.memory !== undefined;
+    this.#sceneFeeds = { ...(takesMemory && { memory: state.memory }), ...state.kv };
     this.#video = state.video;
     this.frames = model.manifest.clip.frames;
     this.width = state.video.width;
@@ -250,8 +255,11 @@ export class Scene {
     // Two sets of input buffers: chunk i + 1 is prepared (patches, coordinates) while the runtime
     // runs chunk i, and chunk i is decoded after; the runtime never sees a buffer being written.
     const buffers = [0, 1].map(() => createDecoderInputs(Math.min(chunk, n), manifest.patch.size));
-    const prepare = (start: number, b: DecoderInputBuffers): Record<string, Tensor> =>
-      fillDecoderInputs(b, { queries: q, start, count: Math.min(chunk, n - start), video, manifest, memory });
+    const sceneFeeds = this.#sceneFeeds!;
+    const prepare = (start: number, b: DecoderInputBuffers): Record<string, Tensor> => {
+      const { coords, times, patches } = fillDecoderInputs(b, { queries: q, start, count: Math.min(chunk, n - start), video, manifest, memory });
+      return { ...sceneFeeds, coords: coords!, times: times!, patches: patches! };
+    };
     let feeds = n > 0 ? prepare(0, buffers[0]!) : null;
     for (let start = 0, k = 0; start < n; start += chunk, k++) {
       throwIfAborted(signal, `Scene.${fn}`);
@@ -532,12 +540,13 @@ export class Scene {
   }
 
   /**
-   * Releases the memory tensor; later calls throw {@link SceneDisposedError}. A call of this scene
+   * Releases the memory tensor (and the K/V graph's outputs); later calls throw {@link SceneDisposedError}. A call of this scene
    * in flight rejects with {@link SceneDisposedError} once its decoder run under way finishes (its
    * answer is dropped); other scenes of the model, and their calls in flight, are not affected.
    * Safe to call twice, and while a call runs.
    */
   dispose(): void {
     this.#memory = null;
+    this.#sceneFeeds = null;
   }
 }
