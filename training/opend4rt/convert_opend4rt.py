@@ -2,7 +2,7 @@
 
     cd training
     PYTHONPATH=. OPENBLAS_NUM_THREADS=1 /usr/bin/python3 -m opend4rt.convert_opend4rt \\
-        opend4rt.ckpt model.yaml -o ../models/opend4rt-32 [--dtype fp32|fp16|int8] [--name NAME]
+        opend4rt.ckpt model.yaml -o ../models/opend4rt-32 [--dtype fp32|fp16|int8] [--name NAME] [--no-kv]
 
 Reads the checkpoint without executing anything in it (:mod:`opend4rt.checkpoint`: only the model's
 tensors are read; a training checkpoint's optimizer state is skipped), builds the architecture
@@ -11,12 +11,17 @@ needed), checks that every tensor name and shape fits (an error names the first 
 writes a model folder:
 
 - ``encoder.onnx``: ``video`` [1, T, 3, H, W] (rgb / 255), ``aspect`` [1] -> ``memory`` [1, N, C];
-- ``decoder.onnx``: ``memory``, ``coords`` [1, Q, 2], ``times`` int64 [1, Q, 3], ``patches``
-  [1, Q, 3 p p] -> ``xyz`` [1, Q, 3], ``uv`` [1, Q, 2], ``visibility`` [1, Q], ``confidence``
-  [1, Q], ``normal`` [1, Q, 3], ``displacement`` [1, Q, 3]; Q dynamic;
+- ``kv.onnx`` (the default; ``--no-kv`` leaves it out): ``memory`` -> per decoder block ``i`` the
+  keys ``k<i>`` [1, h, d, N] (transposed) and values ``v<i>`` [1, h, N, d] its cross-attention reads
+  of the LayerNorm-ed memory. The SDK runs it once per scene, so the decoder does not redo the
+  LayerNorms and K/V projections of the whole memory for every chunk of queries;
+- ``decoder.onnx``: ``coords`` [1, Q, 2], ``times`` int64 [1, Q, 3], ``patches`` [1, Q, 3 p p] and
+  every ``k<i>``, ``v<i>`` (``--no-kv``: ``memory`` instead) -> ``xyz`` [1, Q, 3], ``uv`` [1, Q, 2],
+  ``visibility`` [1, Q], ``confidence`` [1, Q], ``normal`` [1, Q, 3], ``displacement`` [1, Q, 3];
+  Q dynamic;
 - ``manifest.json`` (with each file's SHA-256 and size).
 
-Both graphs are ONNX opset 17. A graph whose weights pass 2 GB (the full-size encoder) keeps them in
+All graphs are ONNX opset 17. A graph whose weights pass 2 GB (the full-size encoder) keeps them in
 ``<graph>.onnx.data`` beside it (``--external-data always`` forces that). ``--dtype fp16`` stores
 weights as float16 (computed in float32); ``--dtype int8`` quantises the weights of the matrix
 products per column, with activations quantised on the fly (see :mod:`opend4rt.graph`). The folder
@@ -70,6 +75,36 @@ class _Decode(nn.Module):
         return self.m.decode(memory, coords, times, patches)
 
 
+class _KV(nn.Module):
+    def __init__(self, m: OpenD4rt):
+        super().__init__()
+        self.m = m
+
+    def forward(self, memory):
+        return tuple(self.m.memory_kv(memory))
+
+
+class _DecodeKV(nn.Module):
+    def __init__(self, m: OpenD4rt):
+        super().__init__()
+        self.m = m
+
+    def forward(self, coords, times, patches, *kv):
+        return self.m.decode_kv(coords, times, patches, list(kv))
+
+
+def kv_names(cfg: OpenD4rtConfig) -> list:
+    """The K/V graph's outputs (= the decoder's inputs besides the queries): k0, v0, k1, v1, ..."""
+    return [f'{kind}{i}' for i in range(cfg.dec_layers) for kind in 'kv']
+
+
+def kv_specs(cfg: OpenD4rtConfig) -> dict:
+    h, n = cfg.dec_heads, cfg.memory_tokens
+    d = cfg.dec_width // h
+    return {name: {'dtype': 'float32', 'shape': [1, h, d, n] if name[0] == 'k' else [1, h, n, d]}
+            for name in kv_names(cfg)}
+
+
 def example_inputs(cfg: OpenD4rtConfig, q: int = 5, seed: int = 0):
     g = torch.Generator().manual_seed(seed)
     video = torch.rand(1, cfg.clip_frames, 3, cfg.height, cfg.width, generator=g)
@@ -91,7 +126,8 @@ def file_digest(path: Path) -> dict:
 
 
 def manifest(cfg: OpenD4rtConfig, name: str, files: dict, folder: Path, info: dict) -> dict:
-    """The manifest (see the module notes); ``files``: role -> list of file names, graph first."""
+    """The manifest (see the module notes); ``files``: role -> list of file names, graph first (a
+    ``kv`` role makes the K/V layout)."""
     T, H, W, p, n, c = cfg.clip_frames, cfg.height, cfg.width, cfg.patch_size, cfg.memory_tokens, cfg.dec_width
     external = {role: names[1:] for role, names in files.items() if len(names) > 1}
     hashes = {role: file_digest(folder / names[0]) for role, names in files.items()}
@@ -99,10 +135,13 @@ def manifest(cfg: OpenD4rtConfig, name: str, files: dict, folder: Path, info: di
         hashes['externalData'] = {f: file_digest(folder / f) for names in external.values() for f in names}
     q3 = {'dtype': 'float32', 'shape': [1, 'Q', 3]}
     q1 = {'dtype': 'float32', 'shape': [1, 'Q']}
+    mem = {'dtype': 'float32', 'shape': [1, n, c]}
+    kv = kv_specs(cfg) if 'kv' in files else None
     return {
         'format': FORMAT,
         'name': name,
         'files': {'encoder': files['encoder'][0], 'decoder': files['decoder'][0],
+                  **({'kv': files['kv'][0]} if kv else {}),
                   **({'externalData': external} if external else {})},
         'hashes': hashes,
         'clip': {'frames': T, 'height': H, 'width': W, 'frameSelection': 'round-linspace',
@@ -113,13 +152,15 @@ def manifest(cfg: OpenD4rtConfig, name: str, files: dict, folder: Path, info: di
         'encoder': {
             'inputs': {'video': {'dtype': 'float32', 'shape': [1, T, 3, H, W]},
                        'aspect': {'dtype': 'float32', 'shape': [1]}},
-            'outputs': {'memory': {'dtype': 'float32', 'shape': [1, n, c]}},
+            'outputs': {'memory': mem},
         },
+        **({'kv': {'inputs': {'memory': mem}, 'outputs': kv}} if kv else {}),
         'decoder': {
-            'inputs': {'memory': {'dtype': 'float32', 'shape': [1, n, c]},
+            'inputs': {**({} if kv else {'memory': mem}),
                        'coords': {'dtype': 'float32', 'shape': [1, 'Q', 2]},
                        'times': {'dtype': 'int64', 'shape': [1, 'Q', 3]},
-                       'patches': {'dtype': 'float32', 'shape': [1, 'Q', 3 * p * p]}},
+                       'patches': {'dtype': 'float32', 'shape': [1, 'Q', 3 * p * p]},
+                       **(kv or {})},
             'outputs': {'xyz': {**q3, 'decode': 'direct'},
                         'uv': {'dtype': 'float32', 'shape': [1, 'Q', 2], 'decode': 'direct'},
                         'visibility': {**q1, 'decode': 'sigmoid'},
@@ -133,8 +174,8 @@ def manifest(cfg: OpenD4rtConfig, name: str, files: dict, folder: Path, info: di
     }
 
 
-def export_graphs(model: OpenD4rt, folder: Path, dtype: str, external: str) -> dict:
-    """Writes both graphs into ``folder``; returns role -> [graph file, data files...]."""
+def export_graphs(model: OpenD4rt, folder: Path, dtype: str, external: str, kv: bool = True) -> dict:
+    """Writes the graphs into ``folder``; returns role -> [graph file, data files...]."""
     cfg = model.cfg
     video, aspect, coords, times, patches = example_inputs(cfg)
     raw = folder / '.raw'
@@ -146,12 +187,20 @@ def export_graphs(model: OpenD4rt, folder: Path, dtype: str, external: str) -> d
                           input_names=['video', 'aspect'], output_names=['memory'],
                           opset_version=OPSET, do_constant_folding=True)
         outs = [o for o, _ in OUTPUTS]
-        torch.onnx.export(_Decode(model), (memory, coords, times, patches), str(raw / 'decoder.onnx'),
-                          input_names=['memory', 'coords', 'times', 'patches'], output_names=outs,
-                          dynamic_axes={k: {1: 'Q'} for k in ['coords', 'times', 'patches', *outs]},
-                          opset_version=OPSET, do_constant_folding=True)
+        dynamic = {k: {1: 'Q'} for k in ['coords', 'times', 'patches', *outs]}
+        if kv:
+            names = kv_names(cfg)
+            torch.onnx.export(_KV(model), (memory,), str(raw / 'kv.onnx'), input_names=['memory'],
+                              output_names=names, opset_version=OPSET, do_constant_folding=True)
+            torch.onnx.export(_DecodeKV(model), (coords, times, patches, *model.memory_kv(memory)),
+                              str(raw / 'decoder.onnx'), input_names=['coords', 'times', 'patches', *names],
+                              output_names=outs, dynamic_axes=dynamic, opset_version=OPSET, do_constant_folding=True)
+        else:
+            torch.onnx.export(_Decode(model), (memory, coords, times, patches), str(raw / 'decoder.onnx'),
+                              input_names=['memory', 'coords', 'times', 'patches'], output_names=outs,
+                              dynamic_axes=dynamic, opset_version=OPSET, do_constant_folding=True)
     files = {}
-    for role in ('encoder', 'decoder'):
+    for role in ('encoder', 'kv', 'decoder') if kv else ('encoder', 'decoder'):
         m = onnx.load(str(raw / f'{role}.onnx'), load_external_data=True)
         if dtype == 'fp16':
             graph.to_fp16_storage(m)
@@ -165,7 +214,7 @@ def export_graphs(model: OpenD4rt, folder: Path, dtype: str, external: str) -> d
 
 
 def convert(ckpt: Path, config: Path, out: Path, dtype: str = 'fp32', name: str | None = None,
-            external: str = 'auto', log=print) -> Path:
+            external: str = 'auto', log=print, kv: bool = True) -> Path:
     """Converts (see the module notes); returns ``out``."""
     if dtype not in DTYPES:
         raise ValueError(f'dtype ({dtype!r}) must be one of {", ".join(DTYPES)}')
@@ -185,7 +234,7 @@ def convert(ckpt: Path, config: Path, out: Path, dtype: str = 'fp32', name: str 
     tmp = Path(tempfile.mkdtemp(prefix=f'.{out.name}-', dir=out.parent))
     tmp.chmod(0o755)
     try:
-        files = export_graphs(model, tmp, dtype, external)
+        files = export_graphs(model, tmp, dtype, external, kv)
         info = {
             'parameters': count_parameters(model),
             'dtype': dtype,
@@ -216,10 +265,13 @@ def main(argv=None) -> int:
     ap.add_argument('--name', help="the model's name (default: model.yaml's experiment.name)")
     ap.add_argument('--external-data', choices=('auto', 'always'), default='auto',
                     help='keep weights in <graph>.onnx.data: auto = when a graph passes 2 GB')
+    ap.add_argument('--kv', action=argparse.BooleanOptionalAction, default=True,
+                    help="write kv.onnx (the memory's keys and values, once per scene) and a decoder that "
+                         "takes them (default); --no-kv: a decoder that takes the memory")
     args = ap.parse_args(argv)
     torch.set_num_threads(max(1, torch.get_num_threads()))
     try:
-        convert(args.ckpt, args.config, args.out, args.dtype, args.name, args.external_data)
+        convert(args.ckpt, args.config, args.out, args.dtype, args.name, args.external_data, kv=args.kv)
     except (ConfigError, CheckpointError, ConversionError, FileExistsError) as e:
         print(f'convert_opend4rt: {e}', file=sys.stderr)
         return 2

@@ -63,19 +63,27 @@ def sample_patches(video: np.ndarray, uv: np.ndarray, frame: np.ndarray, p: int)
 
 def check_model(model_folder: Path, fx: dict, threads: int = 1) -> dict:
     """Runs the converted graphs in onnxruntime-node on the fixture's clip and queries; returns the
-    largest relative error of ``memory`` and of each head (the decoder is fed the golden memory and
-    upstream's patches, so each graph is judged on its own), plus each graph's run time in ms."""
+    largest relative error of ``memory`` and of each head (the decoder is fed the golden memory, or
+    the K/V graph's answer to it, and upstream's patches, so each graph is judged on its own), plus
+    each graph's run time in ms."""
     from d4rt_train.export import ort_run
 
     model_folder = Path(model_folder)
+    files = json.loads((model_folder / 'manifest.json').read_text())['files']
     aspect = np.array([fx['meta']['aspect']], np.float32)
-    enc = ort_run(model_folder / 'encoder.onnx', {'video': video_input(fx), 'aspect': aspect}, threads)
-    dec = ort_run(model_folder / 'decoder.onnx', {
-        'memory': fx['memory'], 'coords': fx['queryUv'][None], 'times': fx['queryTimes'][None],
-        'patches': fx['patches'][None]}, threads)
+    enc = ort_run(model_folder / files['encoder'], {'video': video_input(fx), 'aspect': aspect}, threads)
+    queries = {'coords': fx['queryUv'][None], 'times': fx['queryTimes'][None], 'patches': fx['patches'][None]}
+    if 'kv' in files:   # the memory's keys and values, once, then the decoder on them
+        kv = ort_run(model_folder / files['kv'], {'memory': fx['memory']}, threads)
+        dec = ort_run(model_folder / files['decoder'], {**queries, **{k: v for k, v in kv.items() if k[0] != '_'}},
+                      threads)
+    else:
+        dec = ort_run(model_folder / files['decoder'], {'memory': fx['memory'], **queries}, threads)
     errors = {'memory': relative_error(enc['memory'], fx['memory'])}
     for h in HEADS:
         errors[h] = relative_error(dec[h][0], fx[h])
     errors['encoderMs'] = enc['_ms']
     errors['decoderMs'] = dec['_ms']
+    if 'kv' in files:
+        errors['kvMs'] = kv['_ms']
     return errors

@@ -11,10 +11,11 @@ linear projection from the encoder's width to the decoder's. The memory is that 
 Decoder: a query token = Linear(Fourier features of (u, v): the coordinate, then sin and cos of it
 times pi 2^k, k < bands) + embeddings of tSrc, tTgt, tCam (indices clamped to [0, T - 1]) +
 Linear-GELU-Linear of the p x p RGB patch, then a LayerNorm; blocks of cross-attention from the
-query to the LayerNorm-ed memory and an MLP (queries never attend to each other); a LayerNorm; six
-linear heads: ``xyz`` (3, the point in camera tCam, up to the clip's scale), ``uv`` (2, the position
-in frame tTgt in [0, 1]), ``visibility`` (logit), ``confidence`` (logit), ``normal`` (3, not
-normalised) and ``displacement`` (3). Dropout is not modelled (inference only).
+query to the LayerNorm-ed memory and an MLP (queries never attend to each other; the keys and values
+of the memory depend on the memory alone, so :meth:`OpenD4rt.memory_kv` can compute them once per
+scene); a LayerNorm; six linear heads: ``xyz`` (3, the point in camera tCam, up to the clip's
+scale), ``uv`` (2, the position in frame tTgt in [0, 1]), ``visibility`` (logit), ``confidence``
+(logit), ``normal`` (3, not normalised) and ``displacement`` (3). Dropout is not modelled (inference only).
 
 Parameter names follow upstream's checkpoint keys (``encoder.blocks.0.attn.in_proj_weight``, ...), so
 loading is a checked one-to-one copy (:func:`load_state`).
@@ -61,17 +62,33 @@ class Attention(nn.Module):
     def forward(self, x, context=None):
         c = self.width
         w, b = self.in_proj_weight, self.in_proj_bias
-        if context is None:
-            q, k, v = F.linear(x, w, b).split(c, dim=-1)
-        else:
-            q = F.linear(x, w[:c], b[:c])
-            k = F.linear(context, w[c:2 * c], b[c:2 * c])
-            v = F.linear(context, w[2 * c:], b[2 * c:])
+        if context is not None:
+            return self.attend(x, *self.keys_values(context))
+        q, k, v = F.linear(x, w, b).split(c, dim=-1)
+        h, d = self.heads, c // self.heads
+        k = k.reshape(k.shape[0], -1, h, d).permute(0, 2, 3, 1)
+        v = v.reshape(v.shape[0], -1, h, d).transpose(1, 2)
+        return self.attend(x, k, v, q)
+
+    def keys_values(self, context):
+        """What attention reads of ``context`` [B, N, C]: keys transposed ``[B, h, d, N]`` and values
+        ``[B, h, N, d]`` (computed once per memory, see :meth:`OpenD4rt.memory_kv`)."""
+        c = self.width
+        w, b = self.in_proj_weight, self.in_proj_bias
+        h, d = self.heads, c // self.heads
+        k = F.linear(context, w[c:2 * c], b[c:2 * c]).reshape(context.shape[0], -1, h, d).permute(0, 2, 3, 1)
+        v = F.linear(context, w[2 * c:], b[2 * c:]).reshape(context.shape[0], -1, h, d).transpose(1, 2)
+        return k, v
+
+    def attend(self, x, kt, v, q=None):
+        """Queries of ``x`` [B, L, C] (or the given projection ``q``) against keys ``kt`` [B, h, d, N]
+        and values ``v`` [B, h, N, d]."""
+        c = self.width
+        if q is None:
+            q = F.linear(x, self.in_proj_weight[:c], self.in_proj_bias[:c])
         h, d = self.heads, c // self.heads
         q = q.reshape(q.shape[0], -1, h, d).transpose(1, 2)
-        k = k.reshape(k.shape[0], -1, h, d).transpose(1, 2)
-        v = v.reshape(v.shape[0], -1, h, d).transpose(1, 2)
-        a = torch.softmax(torch.matmul(q * self.scale, k.transpose(-1, -2)), dim=-1)
+        a = torch.softmax(torch.matmul(q * self.scale, kt), dim=-1)
         y = torch.matmul(a, v).transpose(1, 2)
         return self.out_proj(y.reshape(y.shape[0], -1, c))
 
@@ -104,7 +121,14 @@ class CrossBlock(nn.Module):
         self.ff = _mlp(width, hidden)
 
     def forward(self, x, memory):
-        x = x + self.cross_attn(self.norm_q(x), self.norm_kv(memory))
+        return self.forward_kv(x, *self.memory_kv(memory))
+
+    def memory_kv(self, memory):
+        """The keys (transposed) and values this block reads of ``memory``."""
+        return self.cross_attn.keys_values(self.norm_kv(memory))
+
+    def forward_kv(self, x, kt, v):
+        x = x + self.cross_attn.attend(self.norm_q(x), kt, v)
         return x + self.ff(self.norm_ff(x))
 
 
@@ -199,7 +223,8 @@ OUTPUTS = (('xyz', 'xyz_head'), ('uv', 'uv_head'), ('visibility', 'visibility_he
 
 
 class OpenD4rt(nn.Module):
-    """The whole model; :meth:`encode` and :meth:`decode` are the two exported graphs."""
+    """The whole model; :meth:`encode` and :meth:`decode` are the two exported graphs, or
+    :meth:`encode`, :meth:`memory_kv` and :meth:`decode_kv` the three of a K/V model."""
 
     def __init__(self, cfg: OpenD4rtConfig):
         super().__init__()
@@ -223,9 +248,22 @@ class OpenD4rt(nn.Module):
     def decode(self, memory, coords, times, patches):
         """memory [1, N, C], coords [1, Q, 2], times int64 [1, Q, 3], patches [1, Q, 3 p p] -> the six
         outputs of :data:`OUTPUTS`, in that order (``visibility`` and ``confidence`` [1, Q])."""
-        x = self.query_embedder(coords, times, patches)
+        return self.decode_kv(coords, times, patches, self.memory_kv(memory))
+
+    def memory_kv(self, memory):
+        """What the decoder reads of the memory, once per scene: per block ``i`` its LayerNorm-ed
+        memory's keys, transposed, ``k_i`` [1, h, d, N] and values ``v_i`` [1, h, N, d]; a list
+        ``[k_0, v_0, k_1, v_1, ...]``. The decoder's blocks need nothing else of the memory."""
+        out = []
         for blk in self.decoder.blocks:
-            x = blk(x, memory)
+            out.extend(blk.memory_kv(memory))
+        return out
+
+    def decode_kv(self, coords, times, patches, kv):
+        """:meth:`decode` from :meth:`memory_kv`'s list instead of the memory."""
+        x = self.query_embedder(coords, times, patches)
+        for i, blk in enumerate(self.decoder.blocks):
+            x = blk.forward_kv(x, kv[2 * i], kv[2 * i + 1])
         x = self.decoder.out_norm(x)
         h = self.heads
         return (h.xyz_head(x), h.uv_head(x), h.visibility_head(x).squeeze(-1), h.confidence_head(x).squeeze(-1),

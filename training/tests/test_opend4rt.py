@@ -204,24 +204,56 @@ def _convert(tmp_path, **kw):
     return convert(FIXTURE / 'opend4rt.ckpt', FIXTURE / 'model.yaml', tmp_path / 'model', log=lambda *_: None, **kw)
 
 
+def test_memory_kv_is_what_decode_reads(fx, model):
+    """decode = decode_kv of memory_kv: the K/V once per scene changes nothing."""
+    coords, times, patches = (torch.from_numpy(fx[k])[None] for k in ('queryUv', 'queryTimes', 'patches'))
+    memory = torch.from_numpy(fx['memory'])
+    with torch.no_grad():
+        kv = model.memory_kv(memory)
+        a = model.decode(memory, coords, times, patches)
+        b = model.decode_kv(coords, times, patches, kv)
+    assert [tuple(t.shape) for t in kv[:2]] == [(1, 4, 12, 113), (1, 4, 113, 12)] and len(kv) == 4
+    for x, y in zip(a, b):
+        assert torch.equal(x, y)
+
+
 @needs_node
 def test_fp32_graphs_match_upstream_in_onnxruntime(tmp_path, fx):
     out = _convert(tmp_path)
-    assert sorted(p.name for p in out.iterdir()) == ['decoder.onnx', 'encoder.onnx', 'manifest.json']
+    assert sorted(p.name for p in out.iterdir()) == ['decoder.onnx', 'encoder.onnx', 'kv.onnx', 'manifest.json']
     errors = check_model(out, fx)
     print('fp32 relative errors', errors)
     for k in ('memory', *[o for o, _ in OUTPUTS]):
         assert errors[k] <= 1e-4, (k, errors)
     man = json.loads((out / 'manifest.json').read_text())
+    assert man['files'] == {'encoder': 'encoder.onnx', 'decoder': 'decoder.onnx', 'kv': 'kv.onnx'}
+    assert man['kv']['inputs'] == {'memory': {'dtype': 'float32', 'shape': [1, 113, 48]}}
+    assert list(man['kv']['outputs']) == ['k0', 'v0', 'k1', 'v1']
+    assert man['kv']['outputs']['k1'] == {'dtype': 'float32', 'shape': [1, 4, 12, 113]}
+    assert man['kv']['outputs']['v1'] == {'dtype': 'float32', 'shape': [1, 4, 113, 12]}
+    assert list(man['decoder']['inputs']) == ['coords', 'times', 'patches', 'k0', 'v0', 'k1', 'v1']
+    assert man['decoder']['inputs']['k0'] == man['kv']['outputs']['k0']
     assert man['memory'] == {'tokens': 113, 'channels': 48}
     assert man['decoder']['outputs']['uv'] == {'dtype': 'float32', 'shape': [1, 'Q', 2], 'decode': 'direct'}
     assert man['decoder']['outputs']['normal']['decode'] == 'normalize'
     assert man['clip'] == {'frames': 8, 'height': 64, 'width': 112, 'frameSelection': 'round-linspace',
                            'resize': 'opencv-area-linear', 'aspect': 'source'}
-    for role in ('encoder', 'decoder'):
+    for role in ('encoder', 'kv', 'decoder'):
         assert man['hashes'][role]['bytes'] == (out / man['files'][role]).stat().st_size
     assert man['info']['parameters'] == 388029 and man['info']['dtype'] == 'fp32' and man['info']['trainedSteps'] == 0
     assert man['cameras'] == {'recipe': 'opend4rt', 'grid': 32}
+
+
+@needs_node
+def test_no_kv_writes_a_decoder_that_takes_the_memory(tmp_path, fx):
+    out = _convert(tmp_path, kv=False)
+    assert sorted(p.name for p in out.iterdir()) == ['decoder.onnx', 'encoder.onnx', 'manifest.json']
+    errors = check_model(out, fx)
+    for k in ('memory', *[o for o, _ in OUTPUTS]):
+        assert errors[k] <= 1e-4, (k, errors)
+    man = json.loads((out / 'manifest.json').read_text())
+    assert 'kv' not in man and 'kv' not in man['files'] and 'kv' not in man['hashes']
+    assert list(man['decoder']['inputs']) == ['memory', 'coords', 'times', 'patches']
 
 
 @needs_node
@@ -241,7 +273,8 @@ def test_smaller_dtypes_stay_close(tmp_path, fx, dtype, limit, shrink):
 def test_external_data(tmp_path, fx):
     out = _convert(tmp_path, external='always')
     man = json.loads((out / 'manifest.json').read_text())
-    assert man['files']['externalData'] == {'encoder': ['encoder.onnx.data'], 'decoder': ['decoder.onnx.data']}
+    assert man['files']['externalData'] == {'encoder': ['encoder.onnx.data'], 'kv': ['kv.onnx.data'],
+                                            'decoder': ['decoder.onnx.data']}
     assert man['hashes']['externalData']['encoder.onnx.data']['bytes'] == (out / 'encoder.onnx.data').stat().st_size
     assert (out / 'encoder.onnx').stat().st_size < 100_000
     errors = check_model(out, fx)

@@ -17,7 +17,7 @@ export interface LoadModelOptions {
   threads?: number;
   /** Least severity of onnxruntime's own stderr log; default `'fatal'` (see `OnnxBackendOptions.logLevel`). */
   logLevel?: OnnxLogLevel;
-  /** Progress of the stage `'read'` (files read, of 3). */
+  /** Progress of the stage `'read'` (files read, of 3; of 4 with a K/V graph). */
   onProgress?: ProgressCallback;
   /**
    * Aborts the load: checked before and while each file is read, and before and after each graph's
@@ -42,14 +42,14 @@ async function readModelFile(folder: string, name: string, what: string, signal:
     if (signal?.aborted) throw signal.reason;
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a folder' : `cannot be read (${code ?? String(error)})`;
-    throw new ModelLoadError(`loadModel: ${what} '${path}' ${why}; a d4rt-model/1 folder holds manifest.json, encoder.onnx and decoder.onnx`, { cause: error });
+    throw new ModelLoadError(`loadModel: ${what} '${path}' ${why}; a d4rt-model/1 folder holds manifest.json, encoder.onnx and decoder.onnx (and the graph files its manifest names)`, { cause: error });
   }
 }
 
 /**
- * Loads a model folder (`manifest.json`, `encoder.onnx`, `decoder.onnx`, and the external data files
- * the manifest lists), or the embedded reference model `d4rt-tiny` when `folder` is omitted, and
- * checks the graphs against the manifest.
+ * Loads a model folder (`manifest.json`, `encoder.onnx`, `decoder.onnx`, the K/V graph when the
+ * manifest names one, and the external data files it lists), or the embedded reference model
+ * `d4rt-tiny` when `folder` is omitted, and checks the graphs against the manifest.
  *
  * @param folder - path of a `d4rt-model/1` folder; default the embedded model
  * @param options - `device`, `threads`, `logLevel`, `onProgress`, `signal`
@@ -72,6 +72,7 @@ export async function loadModel(folder?: string, options: LoadModelOptions = {})
   const st = await stat(dir).catch(() => null);
   if (st === null) throw new ModelLoadError(`loadModel: model folder '${dir}' does not exist`);
   if (!st.isDirectory()) throw new ModelLoadError(`loadModel: '${dir}' is not a folder; pass the folder that holds manifest.json`);
+  // the total grows to 4 once the manifest says there is a K/V graph (known only after reading it)
   onProgress?.({ stage: 'read', done: 0, total: 3 });
   const text = (await readModelFile(dir, 'manifest.json', 'manifest', signal)).toString('utf8');
   let json: unknown;
@@ -81,22 +82,22 @@ export async function loadModel(folder?: string, options: LoadModelOptions = {})
     throw new ModelLoadError(`loadModel: '${join(dir, 'manifest.json')}' is not valid JSON (${(error as Error).message})`, { cause: error });
   }
   const manifest = parseManifest(json);
-  onProgress?.({ stage: 'read', done: 1, total: 3 });
-  const encoderBytes = await readModelFile(dir, manifest.files.encoder, 'encoder graph', signal);
-  onProgress?.({ stage: 'read', done: 2, total: 3 });
-  const decoderBytes = await readModelFile(dir, manifest.files.decoder, 'decoder graph', signal);
-  onProgress?.({ stage: 'read', done: 3, total: 3 });
+  const roles = manifest.kv === undefined ? (['encoder', 'decoder'] as const) : (['encoder', 'decoder', 'kv'] as const);
+  const total = 1 + roles.length;
+  onProgress?.({ stage: 'read', done: 1, total });
+  const bytes: Buffer[] = [];
+  for (const role of roles) {
+    bytes.push(await readModelFile(dir, manifest.files[role]!, role === 'kv' ? 'K/V graph' : `${role} graph`, signal));
+    onProgress?.({ stage: 'read', done: 1 + bytes.length, total });
+  }
   // A graph with external data (weights past protobuf's 2 GB) is loaded from its path, so that
   // onnxruntime finds the data files beside it.
   const external = manifest.files.externalData ?? {};
-  for (const name of [...(external.encoder ?? []), ...(external.decoder ?? [])]) {
+  for (const name of roles.flatMap((role) => external[role] ?? [])) {
     const s = await stat(join(dir, name)).catch(() => null);
     if (s === null || !s.isFile()) throw new ModelLoadError(`loadModel: external data file '${join(dir, name)}' (manifest.files.externalData) does not exist`);
   }
-  const graphs = [
-    external.encoder ? join(dir, manifest.files.encoder) : encoderBytes,
-    external.decoder ? join(dir, manifest.files.decoder) : decoderBytes,
-  ];
+  const graphs = roles.map((role, i) => (external[role] ? join(dir, manifest.files[role]!) : bytes[i]!));
   const backends = resolveDevice(options.device ?? 'auto').map((device) =>
     createOnnxBackend({ device, ...(options.threads !== undefined && { intraOpThreads: options.threads }), ...(options.logLevel !== undefined && { logLevel: options.logLevel }) }),
   );
@@ -106,6 +107,7 @@ export async function loadModel(folder?: string, options: LoadModelOptions = {})
       manifest,
       encoder: sessions[0]!,
       decoder: sessions[1]!,
+      ...(sessions[2] !== undefined && { kv: sessions[2] }),
       backend: backend.name,
       // This loader reads the graphs as they are on disk; it does not check the manifest's hashes.
       loadedFrom: { manifest: join(dir, 'manifest.json'), manifestFrom: 'file', verified: false },

@@ -67,14 +67,15 @@ function frameMajor(a: ArrayLike<number>, n: number, t: number, k: number): Floa
 
 /**
  * Converts the fixture's checkpoint with training's converter (`python -m opend4rt.convert_opend4rt`)
- * into a new temporary folder; the caller removes it.
+ * into a new temporary folder; the caller removes it. `kv: false` writes the decoder that takes the
+ * memory (`--no-kv`); the default has a K/V graph.
  * @throws Error with the converter's output when it fails
  */
-export function convertOpenD4rtFixture(options: { dtype?: 'fp32' | 'fp16' | 'int8'; externalData?: boolean } = {}): string {
+export function convertOpenD4rtFixture(options: { dtype?: 'fp32' | 'fp16' | 'int8'; externalData?: boolean; kv?: boolean } = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'opend4rt-'));
   const out = join(dir, 'model');
   const args = ['-m', 'opend4rt.convert_opend4rt', join(OPEND4RT_FIXTURE, 'opend4rt.ckpt'), join(OPEND4RT_FIXTURE, 'model.yaml'), '-o', out];
-  args.push('--dtype', options.dtype ?? 'fp32', ...(options.externalData ? ['--external-data', 'always'] : []));
+  args.push('--dtype', options.dtype ?? 'fp32', ...(options.externalData ? ['--external-data', 'always'] : []), options.kv === false ? '--no-kv' : '--kv');
   const r = spawnSync(
     PYTHON,
     args,
