@@ -13,6 +13,11 @@ model folder from its graph files (after replacing a graph by hand).
 ``--parity`` runs both graphs in onnxruntime (through
 onnxruntime-node, see tools/ort-run.mjs) and in PyTorch on the same inputs and prints the max abs
 difference per output.
+
+``--kv`` also writes ``kv.onnx`` (memory -> ``kv<i>`` [1, 1 + tubelets, 2 C]: the output of decoder
+block ``i``'s K/V projection of its LayerNorm-ed memory tokens) and a decoder that takes those
+besides the memory (which it still reads for its lookups), so the SDK computes them once per scene
+instead of once per chunk of queries (``d4rt-model/1``'s optional K/V graph).
 """
 from __future__ import annotations
 
@@ -54,6 +59,57 @@ class _Dec(nn.Module):
         return self.m.decoder(memory, coords, times, patches)
 
 
+class _KV(nn.Module):
+    """memory -> per decoder block the output of its K/V projection (``attn.kv``) of its LayerNorm-ed
+    (``nm``) memory tokens: what ``Decoder.forward`` and ``DecoderBlock.forward`` compute from the
+    memory alone, for every chunk of queries."""
+
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def forward(self, memory):
+        d = self.m.decoder
+        mem = d.mem_proj(memory[:, : 1 + d.cfg.tubelets])
+        return tuple(blk.attn.kv(blk.nm(mem)) for blk in d.blocks)
+
+
+class _Given(nn.Module):
+    """Stands for a module whose output is given: returns ``value`` whatever its input."""
+
+    def __init__(self):
+        super().__init__()
+        self.value = None
+
+    def forward(self, x):
+        return self.value
+
+
+class _DecKV(nn.Module):
+    """The decoder with each block's ``nm`` and ``attn.kv`` replaced by the K/V graph's outputs
+    (the rest of the decoder, which still reads the memory, is unchanged)."""
+
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def forward(self, memory, coords, times, patches, *kv):
+        blocks = self.m.decoder.blocks
+        saved = [(blk.nm, blk.attn.kv) for blk in blocks]
+        try:
+            for blk, value in zip(blocks, kv):
+                blk.nm, blk.attn.kv = nn.Identity(), _Given()
+                blk.attn.kv.value = value
+            return self.m.decoder(memory, coords, times, patches)
+        finally:
+            for blk, (nm, proj) in zip(blocks, saved):
+                blk.nm, blk.attn.kv = nm, proj
+
+
+def kv_names(cfg: ModelConfig) -> list:
+    return [f'kv{i}' for i in range(cfg.dec_depth)]
+
+
 def example_inputs(cfg: ModelConfig, q: int = 7, seed: int = 0):
     g = torch.Generator().manual_seed(seed)
     video = torch.randn(1, cfg.T, 3, cfg.H, cfg.W, generator=g)
@@ -81,15 +137,19 @@ def graph_hashes(folder: Path, files: dict) -> dict:
 
 
 FILES = {'encoder': 'encoder.onnx', 'decoder': 'decoder.onnx'}
+KV_FILES = {**FILES, 'kv': 'kv.onnx'}
 
 
-def manifest(cfg: ModelConfig, name: str, extra: dict | None = None, hashes: dict | None = None) -> dict:
-    """The manifest of a model; ``hashes`` (from :func:`graph_hashes`) follows ``files`` when given."""
+def manifest(cfg: ModelConfig, name: str, extra: dict | None = None, hashes: dict | None = None,
+             kv: bool = False) -> dict:
+    """The manifest of a model; ``hashes`` (from :func:`graph_hashes`) follows ``files`` when given;
+    ``kv``: with the K/V graph (see the module notes)."""
     T, H, W, p, n, c = cfg.T, cfg.H, cfg.W, cfg.query_patch, cfg.tokens, cfg.width
+    kv_specs = {k: {'dtype': 'float32', 'shape': [1, 1 + cfg.tubelets, 2 * cfg.dec_width]} for k in kv_names(cfg)} if kv else {}
     return {
         'format': FORMAT,
         'name': name,
-        'files': dict(FILES),
+        'files': dict(KV_FILES if kv else FILES),
         **({'hashes': hashes} if hashes is not None else {}),
         'clip': {'frames': T, 'height': H, 'width': W, 'frameSelection': 'round-linspace',
                  'resize': 'bilinear-align-corners-box'},
@@ -101,11 +161,13 @@ def manifest(cfg: ModelConfig, name: str, extra: dict | None = None, hashes: dic
                        'aspect': {'dtype': 'float32', 'shape': [1]}},
             'outputs': {'memory': {'dtype': 'float32', 'shape': [1, n, c]}},
         },
+        **({'kv': {'inputs': {'memory': {'dtype': 'float32', 'shape': [1, n, c]}}, 'outputs': kv_specs}} if kv else {}),
         'decoder': {
             'inputs': {'memory': {'dtype': 'float32', 'shape': [1, n, c]},
                        'coords': {'dtype': 'float32', 'shape': [1, 'Q', 2]},
                        'times': {'dtype': 'int64', 'shape': [1, 'Q', 3]},
-                       'patches': {'dtype': 'float32', 'shape': [1, 'Q', 3 * p * p]}},
+                       'patches': {'dtype': 'float32', 'shape': [1, 'Q', 3 * p * p]},
+                       **kv_specs},
             'outputs': {'xyz': {'dtype': 'float32', 'shape': [1, 'Q', 3], 'decode': 'log-depth'},
                         'uv': {'dtype': 'float32', 'shape': [1, 'Q', 2, cfg.uv_bins],
                                'decode': 'truncated-soft-argmax', 'bins': cfg.uv_bins,
@@ -136,10 +198,11 @@ def load_weights(model: D4RT, state: dict, source: str) -> None:
         raise ValueError(f'{source}: weights do not fit the model: missing {missing}, unexpected {unexpected}')
 
 
-def export_model(model: D4RT, cfg: ModelConfig, out: Path, name: str = 'd4rt-tiny', extra: dict | None = None) -> Path:
+def export_model(model: D4RT, cfg: ModelConfig, out: Path, name: str = 'd4rt-tiny', extra: dict | None = None,
+                 kv: bool = False) -> Path:
     """Exports into ``out`` atomically (temp folder beside it, then rename). Other files already in
-    ``out`` (a model card, evaluations, pictures) are kept; ``encoder.onnx``, ``decoder.onnx`` and
-    ``manifest.json`` are replaced. Returns ``out``."""
+    ``out`` (a model card, evaluations, pictures) are kept; ``encoder.onnx``, ``decoder.onnx`` (and
+    with ``kv`` ``kv.onnx``) and ``manifest.json`` are replaced. Returns ``out``."""
     model = model.eval().cpu()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -152,14 +215,21 @@ def export_model(model: D4RT, cfg: ModelConfig, out: Path, name: str = 'd4rt-tin
             torch.onnx.export(_Enc(model), (video, aspect), str(tmp / 'encoder.onnx'),
                               input_names=['video', 'aspect'], output_names=['memory'],
                               opset_version=OPSET, do_constant_folding=True)
-            torch.onnx.export(_Dec(model), (mem, coords, times, patches), str(tmp / 'decoder.onnx'),
-                              input_names=['memory', 'coords', 'times', 'patches'],
-                              output_names=['xyz', 'uv', 'visibility', 'confidence'],
-                              dynamic_axes={k: {1: 'Q'} for k in
-                                            ('coords', 'times', 'patches', 'xyz', 'uv', 'visibility', 'confidence')},
-                              opset_version=OPSET, do_constant_folding=True)
+            outs = ['xyz', 'uv', 'visibility', 'confidence']
+            dynamic = {k: {1: 'Q'} for k in ('coords', 'times', 'patches', *outs)}
+            if kv:
+                names = kv_names(cfg)
+                torch.onnx.export(_KV(model), (mem,), str(tmp / 'kv.onnx'), input_names=['memory'],
+                                  output_names=names, opset_version=OPSET, do_constant_folding=True)
+                torch.onnx.export(_DecKV(model), (mem, coords, times, patches, *_KV(model)(mem)),
+                                  str(tmp / 'decoder.onnx'), input_names=['memory', 'coords', 'times', 'patches', *names],
+                                  output_names=outs, dynamic_axes=dynamic, opset_version=OPSET, do_constant_folding=True)
+            else:
+                torch.onnx.export(_Dec(model), (mem, coords, times, patches), str(tmp / 'decoder.onnx'),
+                                  input_names=['memory', 'coords', 'times', 'patches'], output_names=outs,
+                                  dynamic_axes=dynamic, opset_version=OPSET, do_constant_folding=True)
         info = {'parameters': count_parameters(model.encoder) + count_parameters(model.decoder), **(extra or {})}
-        man = manifest(cfg, name, {'info': info}, hashes=graph_hashes(tmp, FILES))
+        man = manifest(cfg, name, {'info': info}, hashes=graph_hashes(tmp, KV_FILES if kv else FILES), kv=kv)
         (tmp / 'manifest.json').write_text(json.dumps(man, indent=2) + '\n')
         if out.exists():
             # keep what else the folder holds (model card, evaluations, pictures): only the three
@@ -191,7 +261,7 @@ def rehash(folder: Path) -> dict:
     folder = Path(folder)
     path = folder / 'manifest.json'
     old = json.loads(path.read_text())
-    hashes = graph_hashes(folder, {role: old['files'][role] for role in FILES})
+    hashes = graph_hashes(folder, {role: old['files'][role] for role in KV_FILES if role in old['files']})
     new = {}
     for k, v in old.items():
         if k == 'hashes':
@@ -237,8 +307,11 @@ def parity(model: D4RT, cfg: ModelConfig, folder: Path, q: int = 333) -> dict:
         mem = model.encoder(video, aspect)
         ref = model.decoder(mem, coords, times, patches)
     enc = ort_run(folder / 'encoder.onnx', {'video': video.numpy(), 'aspect': aspect.numpy()})
-    dec = ort_run(folder / 'decoder.onnx', {'memory': mem.numpy(), 'coords': coords.numpy(),
-                                             'times': times.numpy(), 'patches': patches.numpy()})
+    feeds = {'memory': mem.numpy(), 'coords': coords.numpy(), 'times': times.numpy(), 'patches': patches.numpy()}
+    if (folder / 'kv.onnx').exists():   # a K/V model: the decoder also takes the K/V graph's outputs
+        kv = ort_run(folder / 'kv.onnx', {'memory': mem.numpy()})
+        feeds.update({k: v for k, v in kv.items() if not k.startswith('_')})
+    dec = ort_run(folder / 'decoder.onnx', feeds)
     diffs = {'memory': float(np.abs(enc['memory'] - mem.numpy()).max())}
     for name, r in zip(('xyz', 'uv', 'visibility', 'confidence'), ref):
         diffs[name] = float(np.abs(dec[name] - r.numpy()).max())
@@ -257,6 +330,7 @@ def main(argv=None):
     ap.add_argument('--out', type=Path)
     ap.add_argument('--name', default='d4rt-tiny')
     ap.add_argument('--parity', action='store_true')
+    ap.add_argument('--kv', action='store_true', help='also write kv.onnx, computed once per scene (see the notes)')
     ap.add_argument('--rehash', type=Path, metavar='FOLDER',
                     help="only rewrite FOLDER/manifest.json's hashes from its graph files")
     args = ap.parse_args(argv)
@@ -268,7 +342,7 @@ def main(argv=None):
         ap.error('--ckpt and --out are required (or --rehash FOLDER)')
     model, cfg, st = load_checkpoint(args.ckpt)
     extra = {'trainedSteps': st.get('total_steps', st.get('step'))}
-    export_model(model, cfg, args.out, args.name, extra)
+    export_model(model, cfg, args.out, args.name, extra, kv=args.kv)
     print(f'exported {args.name} ({count_parameters(model):,} parameters) to {args.out}')
     for f in sorted(args.out.iterdir()):
         print(f'  {f.name}: {f.stat().st_size / 1e6:.2f} MB')
