@@ -12,6 +12,7 @@ import type { ModelFileDigest } from './manifest.js';
 export type D4rtErrorCode =
   | 'ERR_MODEL_LOAD'
   | 'ERR_MODEL_INTEGRITY'
+  | 'ERR_MODEL_TOO_LARGE'
   | 'ERR_UNSUPPORTED_MODEL'
   | 'ERR_INVALID_QUERY'
   | 'ERR_INVALID_VIDEO'
@@ -23,6 +24,7 @@ export type D4rtErrorCode =
 const ERROR_NAMES: Record<D4rtErrorCode, string> = {
   ERR_MODEL_LOAD: 'ModelLoadError',
   ERR_MODEL_INTEGRITY: 'ModelIntegrityError',
+  ERR_MODEL_TOO_LARGE: 'ModelTooLargeError',
   ERR_UNSUPPORTED_MODEL: 'UnsupportedModelError',
   ERR_INVALID_QUERY: 'InvalidQueryError',
   ERR_INVALID_VIDEO: 'InvalidVideoError',
@@ -71,6 +73,25 @@ export class ModelIntegrityError extends D4rtError {
     this.file = details.file;
     this.expected = { sha256: details.expected.sha256, bytes: details.expected.bytes };
     this.actual = { sha256: details.actual.sha256, bytes: details.actual.bytes };
+  }
+}
+
+/**
+ * A model too large for the runtime that would load it, found from its manifest (or the files'
+ * `Content-Length`) before the files are downloaded: e.g. more memory than a wasm32 WebAssembly
+ * instance can address. The message gives the size, the limit and what would work (another device,
+ * a smaller dtype).
+ */
+export class ModelTooLargeError extends D4rtError {
+  /** The size that is too large, in bytes (an estimate of the memory needed, or one file's size). */
+  readonly bytes: number;
+  /** The limit it passes, in bytes. */
+  readonly limit: number;
+
+  constructor(message: string, details: { bytes: number; limit: number }, options?: { cause?: unknown }) {
+    super('ERR_MODEL_TOO_LARGE', message, options);
+    this.bytes = details.bytes;
+    this.limit = details.limit;
   }
 }
 
