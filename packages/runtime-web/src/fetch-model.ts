@@ -41,6 +41,12 @@ export interface FetchModelFilesOptions {
   signal?: AbortSignal;
   /** The `fetch` to use (default `globalThis.fetch`). */
   fetch?: typeof fetch;
+  /**
+   * Called once every response has started and before any body is read, with each file's size (its
+   * `digest.bytes`, else `Content-Length`, else `undefined`). When it throws, the downloads are
+   * cancelled and `fetchModelFiles` rejects with that error (e.g. a model too large to load).
+   */
+  checkSizes?: (sizes: (number | undefined)[]) => void;
 }
 
 async function start(req: ModelFileRequest, cache: Cache | null, key: string, doFetch: typeof fetch, signal?: AbortSignal): Promise<{ res: Response; cached: boolean }> {
@@ -54,21 +60,28 @@ async function start(req: ModelFileRequest, cache: Cache | null, key: string, do
   return { res, cached: false };
 }
 
-async function readBody(req: ModelFileRequest, res: Response, onBytes: (n: number) => void, signal?: AbortSignal): Promise<Uint8Array> {
+async function readBody(req: ModelFileRequest, res: Response, expected: number, onBytes: (n: number) => void, signal?: AbortSignal): Promise<Uint8Array<ArrayBuffer>> {
   if (res.body === null) {
     const buf = new Uint8Array(await res.arrayBuffer());
     onBytes(buf.length);
     return buf;
   }
   const reader = res.body.getReader();
-  const parts: Uint8Array[] = [];
+  // One array of the expected size, filled in place (a large model file is not held twice); it
+  // grows only when more arrives than announced (a compressed response's Content-Length).
+  let out = new Uint8Array(Number.isFinite(expected) ? expected : 1 << 20);
   let size = 0;
   try {
     for (;;) {
       if (signal?.aborted) throw signal.reason ?? new Error('loadModel: aborted');
       const { done, value } = await reader.read();
       if (done) break;
-      parts.push(value);
+      if (size + value.length > out.length) {
+        const grown = new Uint8Array(Math.max(size + value.length, 2 * out.length));
+        grown.set(out.subarray(0, size));
+        out = grown;
+      }
+      out.set(value, size);
       size += value.length;
       onBytes(value.length);
     }
@@ -77,13 +90,7 @@ async function readBody(req: ModelFileRequest, res: Response, onBytes: (n: numbe
     if (signal?.aborted) throw signal.reason ?? error;
     throw new ModelLoadError(`loadModel: ${req.what} '${req.url}' broke off after ${size} bytes (${(error as Error).message})`, { cause: error });
   }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return size === out.length ? out : out.slice(0, size);
 }
 
 /**
@@ -91,17 +98,25 @@ async function readBody(req: ModelFileRequest, res: Response, onBytes: (n: numbe
  * API. Downloaded files with a `digest` are checked against it; files are put in the cache only
  * when every file arrived whole and passed its check (a failed load caches nothing).
  * @param files - the files, absolute URLs
- * @param options - `cache`, `version`, `onProgress`, `signal`, `fetch`
+ * @param options - `cache`, `version`, `onProgress`, `signal`, `fetch`, `checkSizes`
  * @returns the bytes of each file, in order (new arrays)
  * @throws {@link @d4rt/core!ModelLoadError | ModelLoadError} naming the file and the HTTP status or network error;
  *   {@link @d4rt/core!ModelIntegrityError | ModelIntegrityError} naming the file, the expected and the actual SHA-256 and sizes
  */
-export async function fetchModelFiles(files: readonly ModelFileRequest[], options: FetchModelFilesOptions = {}): Promise<Uint8Array[]> {
+export async function fetchModelFiles(files: readonly ModelFileRequest[], options: FetchModelFilesOptions = {}): Promise<Uint8Array<ArrayBuffer>[]> {
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   const cache = await openModelCache(options.cache ?? DEFAULT_MODEL_CACHE);
   const keys = files.map((f) => graphCacheKey(f.url, f.digest, options.version));
   const started = await Promise.all(files.map((f, i) => start(f, cache, keys[i]!, doFetch, options.signal)));
   const sizes = started.map(({ res }, i) => files[i]!.digest?.bytes ?? Number(res.headers.get('content-length') ?? NaN));
+  if (options.checkSizes !== undefined) {
+    try {
+      options.checkSizes(sizes.map((n) => (Number.isFinite(n) ? n : undefined)));
+    } catch (error) {
+      await Promise.all(started.map(({ res }) => res.body?.cancel().catch(() => {})));
+      throw error;
+    }
+  }
   // Unknown sizes (no Content-Length, e.g. compressed responses) are counted as they arrive.
   let total = sizes.every(Number.isFinite) ? sizes.reduce((a, b) => a + b, 0) : 0;
   let done = 0;
@@ -111,7 +126,7 @@ export async function fetchModelFiles(files: readonly ModelFileRequest[], option
     options.onProgress?.({ stage: 'read', done, total });
   };
   options.onProgress?.({ stage: 'read', done: 0, total });
-  const bodies = await Promise.all(started.map(({ res }, i) => readBody(files[i]!, res, report, options.signal)));
+  const bodies = await Promise.all(started.map(({ res }, i) => readBody(files[i]!, res, sizes[i]!, report, options.signal)));
   // A cached file was checked before it was put under its hash; downloads are checked now.
   await Promise.all(
     started.map(({ cached }, i) => {
@@ -123,9 +138,9 @@ export async function fetchModelFiles(files: readonly ModelFileRequest[], option
     await Promise.all(
       started.map(async ({ cached }, i) => {
         if (cached) return;
+        // The Response keeps its own copy of the bytes.
         const body = bodies[i]!;
-        const copy = new Uint8Array(body);
-        await cache.put(keys[i]!, new Response(copy, { headers: { 'content-type': 'application/octet-stream', 'content-length': String(copy.length) } })).catch(() => {});
+        await cache.put(keys[i]!, new Response(body, { headers: { 'content-type': 'application/octet-stream', 'content-length': String(body.length) } })).catch(() => {});
       }),
     );
   }

@@ -8,10 +8,12 @@
  */
 export * from '@d4rt/core';
 export { configureWasm, createWebBackend, defaultWasmThreads, hasWebGpuAdapter, resolveWebDevice } from './web-backend.js';
-export type { WasmOptions, WebDevice, WebExecutionProvider } from './web-backend.js';
+export type { ExternalDataFile, WasmOptions, WebBackend, WebDevice, WebExecutionProvider } from './web-backend.js';
 export { DEFAULT_MODEL_CACHE, clearModelCache, fetchModelFiles } from './fetch-model.js';
 export type { FetchModelFilesOptions, ModelFileRequest } from './fetch-model.js';
 export { fetchManifest, loadModel, resolveModelUrl } from './load-model.js';
+export { GRAPH_FILE_LIMIT, WASM_MEMORY_LIMIT, checkModelSize, estimateModelSize } from './model-size.js';
+export type { ModelFileSize, ModelSizeEstimate } from './model-size.js';
 export type { FetchedManifest, LoadModelOptions } from './load-model.js';
 export { readVideo } from './read-video.js';
 export type { ReadVideoOptions, VideoDecoderKind, VideoSource, WebVideoFrames } from './read-video.js';

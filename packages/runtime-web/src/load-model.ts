@@ -1,14 +1,27 @@
 /**
  * Loading a `d4rt-model/1` model served over HTTP (a URL prefix holding `manifest.json`,
- * `encoder.onnx`, `decoder.onnx`) into a ready `D4rtModel`, on this page's thread.
+ * `encoder.onnx`, `decoder.onnx` and any external data files its manifest lists) into a ready
+ * `D4rtModel`, on this page's thread.
  *
  * @module
  */
-import { D4rtModel, ModelLoadError, createSessionsWithFallback, parseManifest, type ModelManifest, type ProgressCallback } from '@d4rt/core';
+import {
+  D4rtModel,
+  ModelLoadError,
+  createSessionsWithFallback,
+  parseManifest,
+  type Backend,
+  type BackendSession,
+  type ModelFileDigest,
+  type ModelGraph,
+  type ModelManifest,
+  type ProgressCallback,
+} from '@d4rt/core';
 import { fetchChecked } from './fetch-checked.js';
 import { DEFAULT_MODEL_CACHE, fetchModelFiles } from './fetch-model.js';
 import { graphCacheKey, keepManifest, openModelCache, readCachedManifest } from './model-cache.js';
-import { configureWasm, createWebBackend, resolveWebDevice, type WebDevice } from './web-backend.js';
+import { checkModelSize, estimateModelSize, type ModelSizeEstimate } from './model-size.js';
+import { configureWasm, createWebBackend, resolveWebDevice, type ExternalDataFile, type WebDevice, type WebExecutionProvider } from './web-backend.js';
 
 /** Options of {@link loadModel} (and {@link loadModelInWorker}). */
 export interface LoadModelOptions {
@@ -138,24 +151,66 @@ export async function fetchManifest(folderUrl: string, options: Pick<LoadModelOp
   return { manifest: parseManifestText(url, text), url, from, version: textHash(text) };
 }
 
+/** One file of the model to download. */
+interface ModelFile {
+  role: ModelGraph;
+  name: string;
+  /** An external data file (else the graph itself). */
+  external: boolean;
+  url: string;
+  what: string;
+  digest?: ModelFileDigest;
+}
+
+/** The graphs the manifest names, in the order their sessions are made: encoder, decoder, and the K/V graph when there is one. */
+function modelGraphs(manifest: ModelManifest): ModelGraph[] {
+  return manifest.kv === undefined ? ['encoder', 'decoder'] : ['encoder', 'decoder', 'kv'];
+}
+
+/** The model's files to download: each graph, then the external data files of each. */
+function modelFiles(manifest: ModelManifest, folder: string): ModelFile[] {
+  const out: ModelFile[] = [];
+  const roles = modelGraphs(manifest);
+  for (const role of roles) {
+    const name = manifest.files[role]!;
+    const digest = manifest.hashes?.[role];
+    out.push({ role, name, external: false, url: new URL(name, folder).href, what: role === 'kv' ? 'K/V graph' : `${role} graph`, ...(digest !== undefined && { digest }) });
+  }
+  for (const role of roles) {
+    for (const name of manifest.files.externalData?.[role] ?? []) {
+      const digest = manifest.hashes?.externalData?.[name];
+      out.push({ role, name, external: true, url: new URL(name, folder).href, what: `${role === 'kv' ? 'K/V' : role} external data file`, ...(digest !== undefined && { digest }) });
+    }
+  }
+  return out;
+}
+
 /**
- * Loads the model served at `url` on this thread: downloads the manifest and both graphs (with
- * byte progress, through the Cache API), then creates sessions on the first device that works.
- * For a page that must stay responsive while the model runs, see {@link loadModelInWorker}.
+ * Loads the model served at `url` on this thread: downloads the manifest, its graphs (encoder,
+ * decoder, and the K/V graph when the manifest names one) and their external data files (with byte progress, through the Cache API), then creates sessions on the
+ * first device that works. For a page that must stay responsive while the model runs, see
+ * {@link loadModelInWorker}.
  *
- * Caching: the manifest is revalidated with the server on every load. A graph whose manifest gives
+ * Caching: the manifest is revalidated with the server on every load. A file whose manifest gives
  * its SHA-256 (`hashes`) is cached under that hash: an unchanged hash is read from the cache, a new
- * one is downloaded, and downloaded bytes must match it. Graphs of a manifest without hashes are
+ * one is downloaded, and downloaded bytes must match it. Files of a manifest without hashes are
  * cached under a hash of the manifest's text. After a successful load the manifest is kept too: when
- * a later load cannot download it for a network error, that copy and its cached graphs are used and
+ * a later load cannot download it for a network error, that copy and its cached files are used and
  * `model.loadedFrom.manifestFrom` is `'cache'`.
+ *
+ * Size: before anything but the manifest is downloaded, the files' sizes (the manifest's `hashes`,
+ * else the responses' `Content-Length`) are checked against what the devices can hold (see
+ * `model-size.ts`): a model that cannot fit the wasm backend's 4 GiB WebAssembly memory is refused
+ * with {@link @d4rt/core!ModelTooLargeError | ModelTooLargeError} when wasm is the only device to
+ * try, and wasm is skipped (its refusal listed among the failures) when WebGPU is tried too.
  *
  * @param url - URL of the model folder (`'/models/d4rt-tiny/'`) or of its `manifest.json`; relative to the page
  * @param options - `device`, `wasmPaths`, `threads`, `cache`, `onProgress`, `signal`, `fetch`
  * @returns a ready model (`loadedFrom` says where its manifest came from); `dispose()` it when done
  * @throws TypeError for a bad `url`; {@link @d4rt/core!ModelLoadError | ModelLoadError} for a file that cannot be downloaded (HTTP status named;
  *   for the manifest, a network error only when no copy is cached);
- *   {@link @d4rt/core!ModelIntegrityError | ModelIntegrityError} for a downloaded graph whose bytes are not those of the manifest's hash (nothing is cached);
+ *   {@link @d4rt/core!ModelIntegrityError | ModelIntegrityError} for a downloaded file whose bytes are not those of the manifest's hash (nothing is cached);
+ *   {@link @d4rt/core!ModelTooLargeError | ModelTooLargeError} for a model too large for every device to try (size, limit and what would work in the message; nothing downloaded);
  *   {@link @d4rt/core!UnsupportedModelError | UnsupportedModelError} for a manifest of another format or graphs that do not match it;
  *   {@link @d4rt/core!BackendUnavailableError | BackendUnavailableError} when no device could load the graphs (each cause listed);
  *   `signal.reason` on abort (during the downloads or around the sessions' creation)
@@ -166,31 +221,52 @@ export async function loadModel(url: string | URL, options: LoadModelOptions = {
     ...(options.wasmPaths !== undefined && { wasmPaths: options.wasmPaths }),
     ...(options.threads !== undefined && { threads: options.threads }),
   });
-  const providers = await resolveWebDevice(options.device ?? 'auto');
+  let providers = await resolveWebDevice(options.device ?? 'auto');
   const manifestUrl = new URL('manifest.json', folder).href;
   const { text, from } = await manifestText(manifestUrl, options);
   const manifest = parseManifestText(manifestUrl, text);
   const version = textHash(text);
-  const graphs = (['encoder', 'decoder'] as const).map((graph) => ({
-    url: new URL(manifest.files[graph], folder).href,
-    what: `${graph} graph`,
-    ...(manifest.hashes !== undefined && { digest: manifest.hashes[graph] }),
-  }));
-  const [encoderBytes, decoderBytes] = await fetchModelFiles(graphs, {
+  const files = modelFiles(manifest, folder);
+  // Too large for a device: it is refused before the files are downloaded.
+  let refused: Partial<Record<WebExecutionProvider, Error>> = {};
+  const judge = (estimate: ModelSizeEstimate | null): void => {
+    if (estimate === null) return;
+    const r = checkModelSize(estimate, providers, `loadModel: model '${manifest.name}' ('${folder}')`);
+    providers = r.providers;
+    refused = r.refused;
+  };
+  judge(estimateModelSize(manifest));
+  const bytes = await fetchModelFiles(files, {
     version,
     ...(options.cache !== undefined && { cache: options.cache }),
     ...(options.onProgress !== undefined && { onProgress: options.onProgress }),
     ...(options.signal !== undefined && { signal: options.signal }),
     ...(options.fetch !== undefined && { fetch: options.fetch }),
+    // A manifest without hashes: judged by the responses' Content-Length, before their bodies are read.
+    ...(manifest.hashes === undefined && {
+      checkSizes: (sizes: (number | undefined)[]) => judge(estimateModelSize(manifest, Object.fromEntries(files.map((f, i) => [f.name, sizes[i]])))),
+    }),
   });
-  const backends = providers.map((executionProvider) => createWebBackend({ executionProvider }));
-  const { backend, sessions } = await createSessionsWithFallback(backends, [encoderBytes!, decoderBytes!], options.signal ? { signal: options.signal } : {});
+  const roles = modelGraphs(manifest);
+  const graphs = roles.map((_, i) => bytes[i]!);
+  const data = new Map(graphs.map((g, i) => [g, files.flatMap((f, j) => (f.external && f.role === roles[i] ? [{ path: f.name, data: bytes[j]! }] : []))]));
+  const backends: Backend[] = (Object.keys(refused) as WebExecutionProvider[])
+    .map((provider): Backend => ({ name: `onnxruntime-web:${provider}`, createSession: () => Promise.reject(refused[provider]) }))
+    .concat(
+      providers.map((executionProvider) => {
+        const web = createWebBackend({ executionProvider });
+        return { name: web.name, createSession: (g) => web.createSession(g, { externalData: data.get(g as Uint8Array<ArrayBuffer>) ?? [] }) };
+      }),
+    );
+  const { backend, sessions } = await createSessionsWithFallback(backends, graphs, options.signal ? { signal: options.signal } : {});
+  const session = (role: ModelGraph): BackendSession => sessions[roles.indexOf(role)]!;
   let model: D4rtModel;
   try {
     model = await D4rtModel.create({
       manifest,
-      encoder: sessions[0]!,
-      decoder: sessions[1]!,
+      encoder: session('encoder'),
+      decoder: session('decoder'),
+      ...(roles.includes('kv') && { kv: session('kv') }),
       backend: backend.name,
       loadedFrom: { manifest: manifestUrl, manifestFrom: from, verified: manifest.hashes !== undefined },
     });
@@ -198,10 +274,10 @@ export async function loadModel(url: string | URL, options: LoadModelOptions = {
     await Promise.allSettled(sessions.map((s) => s.dispose()));
     throw error;
   }
-  // Only a manifest whose graphs are cached and load is kept for loads without the network.
+  // Only a manifest whose files are cached and load is kept for loads without the network.
   if (from === 'network') {
     const cache = await openModelCache(options.cache ?? DEFAULT_MODEL_CACHE);
-    await keepManifest(cache, manifestUrl, text, graphs.map((g) => ({ url: g.url, key: graphCacheKey(g.url, g.digest, version) })));
+    await keepManifest(cache, manifestUrl, text, files.map((f) => ({ url: f.url, key: graphCacheKey(f.url, f.digest, version) })));
   }
   return model;
 }

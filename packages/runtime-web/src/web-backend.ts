@@ -136,6 +136,24 @@ export async function resolveWebDevice(device: WebDevice): Promise<WebExecutionP
   return list;
 }
 
+/** One external data file of a graph: the name the graph gives it and its bytes. */
+export interface ExternalDataFile {
+  /** The file name as the graph names it (its tensors' `location`, e.g. `'encoder.onnx.data'`). */
+  path: string;
+  /** The file's bytes. */
+  data: Uint8Array;
+}
+
+/** An onnxruntime-web {@link Backend}: `createSession` also takes a graph's external data files. */
+export interface WebBackend extends Backend {
+  /**
+   * Loads one graph.
+   * @param model - the ONNX bytes, or a URL onnxruntime-web fetches itself
+   * @param options - `externalData`: the graph's external data files (weights kept beside it), handed to onnxruntime-web's `externalData` session option
+   */
+  createSession(model: Uint8Array | string, options?: { externalData?: readonly ExternalDataFile[] }): Promise<BackendSession>;
+}
+
 /**
  * An onnxruntime-web {@link Backend} on one execution provider. Wasm settings come from
  * {@link configureWasm} (call it first to set `wasmPaths` or threads). Every session of a provider
@@ -146,7 +164,7 @@ export async function resolveWebDevice(device: WebDevice): Promise<WebExecutionP
  * @returns a new backend named `onnxruntime-web:<provider>`
  * @throws RangeError for an unknown provider
  */
-export function createWebBackend(options: { executionProvider?: WebExecutionProvider } = {}): Backend {
+export function createWebBackend(options: { executionProvider?: WebExecutionProvider } = {}): WebBackend {
   const provider = options.executionProvider ?? 'wasm';
   if (!PROVIDERS.includes(provider)) {
     throw new RangeError(`createWebBackend: options.executionProvider (${JSON.stringify(provider)}) must be 'wasm' or 'webgpu'`);
@@ -158,13 +176,14 @@ export function createWebBackend(options: { executionProvider?: WebExecutionProv
   };
   return {
     name,
-    async createSession(model: Uint8Array | string): Promise<BackendSession> {
+    async createSession(model: Uint8Array | string, options: { externalData?: readonly ExternalDataFile[] } = {}): Promise<BackendSession> {
       if (provider === 'webgpu' && (globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu === undefined) {
         throw new Error('WebGPU is not available in this browser (navigator.gpu is undefined)');
       }
       const ort = await ortFor(provider);
+      const withData = options.externalData !== undefined && options.externalData.length > 0 ? { ...sessionOptions, externalData: options.externalData.map(({ path, data }) => ({ path, data })) } : sessionOptions;
       const session =
-        typeof model === 'string' ? await ort.InferenceSession.create(model, sessionOptions) : await ort.InferenceSession.create(model, sessionOptions);
+        typeof model === 'string' ? await ort.InferenceSession.create(model, withData) : await ort.InferenceSession.create(model, withData);
       return new OrtSession(name, session, (t) => new ort.Tensor(t.type, t.data, t.dims as number[]), { queue: queues[provider] });
     },
   };

@@ -2,10 +2,10 @@
  * The page's end of worker mode against a fake `Worker` (an EventTarget that answers like
  * `worker.ts`): crash handling, errors across the boundary, and who terminates the worker.
  */
-import { InvalidVideoError, ModelIntegrityError, ModelLoadError, SceneDisposedError, type ModelManifest } from '@d4rt/core';
+import { InvalidVideoError, ModelIntegrityError, ModelLoadError, ModelTooLargeError, SceneDisposedError, createQueryResult, type ModelManifest } from '@d4rt/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModelInWorker } from './worker-model.js';
-import { serializeError, type WorkerRequest, type WorkerResponse } from './worker-protocol.js';
+import { deserializeError, serializeError, transferables, type WorkerRequest, type WorkerResponse } from './worker-protocol.js';
 
 /** A Worker whose "script" is `answer`; `crash()` fires the error event of an uncaught error in it. */
 class FakeWorker extends EventTarget {
@@ -84,6 +84,26 @@ describe('loadModelInWorker', () => {
       actual: thrown.actual,
       message: thrown.message,
     });
+  });
+
+  it('a ModelTooLargeError keeps its size and limit', () => {
+    const thrown = new ModelTooLargeError('loadModel: model ... needs at least 5.98 GB of WebAssembly memory', { bytes: 5.98e9, limit: 2 ** 32 });
+    const error = deserializeError(structuredClone(serializeError(thrown))) as ModelTooLargeError;
+    expect(error).toBeInstanceOf(ModelTooLargeError);
+    expect({ name: error.name, code: error.code, message: error.message, bytes: error.bytes, limit: error.limit }).toEqual({
+      name: 'ModelTooLargeError',
+      code: 'ERR_MODEL_TOO_LARGE',
+      message: thrown.message,
+      bytes: 5.98e9,
+      limit: 2 ** 32,
+    });
+  });
+
+  it('a query result\'s normal and displacement are transferred with the other arrays', () => {
+    const r = createQueryResult(4, { normal: true, displacement: true });
+    const moved = transferables(r);
+    expect(moved).toHaveLength(6);
+    for (const key of ['xyz', 'uv', 'visibility', 'confidence', 'normal', 'displacement'] as const) expect(moved).toContain(r[key]!.buffer);
   });
 
   it('does not terminate a Worker you pass in (dispose frees the model and stops listening)', async () => {

@@ -12,6 +12,7 @@ import {
   InvalidVideoError,
   ModelIntegrityError,
   ModelLoadError,
+  ModelTooLargeError,
   SceneDisposedError,
   UnsupportedModelError,
   type BackendFailure,
@@ -81,10 +82,12 @@ export interface SerializedError {
   failures?: { backend: string; error: SerializedError }[];
   /** {@link ModelIntegrityError}'s details. */
   integrity?: { file: string; expected: ModelFileDigest; actual: ModelFileDigest };
+  /** {@link ModelTooLargeError}'s details. */
+  tooLarge?: { bytes: number; limit: number };
   aborted?: boolean;
 }
 
-/** Flattens an error for `postMessage`: class name, message, `stack`, `cause` (up to 4 levels) and the SDK fields (`code`, `reason`, `failures`, the integrity details). */
+/** Flattens an error for `postMessage`: class name, message, `stack`, `cause` (up to 4 levels) and the SDK fields (`code`, `reason`, `failures`, the integrity and size details). */
 export function serializeError(error: unknown, aborted = false, depth = 0): SerializedError {
   if (!(error instanceof Error)) return { name: 'Error', message: String(error), aborted };
   const out: SerializedError = { name: error.name, message: error.message, aborted };
@@ -92,6 +95,7 @@ export function serializeError(error: unknown, aborted = false, depth = 0): Seri
   if (error instanceof D4rtError) out.code = error.code;
   if (error instanceof InvalidVideoError) out.reason = error.reason;
   if (error instanceof ModelIntegrityError) out.integrity = { file: error.file, expected: error.expected, actual: error.actual };
+  if (error instanceof ModelTooLargeError) out.tooLarge = { bytes: error.bytes, limit: error.limit };
   if (error instanceof BackendUnavailableError) {
     out.failures = error.failures.map((f) => ({ backend: f.backend, error: serializeError(f.error, false, depth + 1) }));
   } else if (error.cause !== undefined && depth < 4) {
@@ -101,8 +105,8 @@ export function serializeError(error: unknown, aborted = false, depth = 0): Seri
 }
 
 /**
- * Rebuilds an error of the same class: SDK errors keep their `code`, `reason`, `failures` and
- * integrity details (`file`, `expected`, `actual`);
+ * Rebuilds an error of the same class: SDK errors keep their `code`, `reason`, `failures`,
+ * integrity details (`file`, `expected`, `actual`) and size details (`bytes`, `limit`);
  * every error keeps the worker's `stack` and its `cause`.
  */
 export function deserializeError(e: SerializedError): Error {
@@ -118,6 +122,8 @@ function rebuild(e: SerializedError): Error {
       return new ModelLoadError(e.message, options);
     case 'ModelIntegrityError':
       return new ModelIntegrityError(e.message, e.integrity ?? { file: '', expected: { sha256: '', bytes: 0 }, actual: { sha256: '', bytes: 0 } }, options);
+    case 'ModelTooLargeError':
+      return new ModelTooLargeError(e.message, e.tooLarge ?? { bytes: 0, limit: 0 }, options);
     case 'UnsupportedModelError':
       return new UnsupportedModelError(e.message, options);
     case 'InvalidQueryError':
