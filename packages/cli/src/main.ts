@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { D4rtError } from '@d4rt/core';
 import { runBench } from './bench.js';
 import { isVideoCommand, runVideoCommand, videoCommandSummaries, type CommandResult } from './commands.js';
+import { CONVERT_SUMMARY, ConvertError, runConvert } from './convert.js';
 import { runDemo, runEval } from './demo-eval.js';
 import { UsageError } from './options.js';
 
@@ -18,6 +19,7 @@ const COMMANDS: [string, string][] = [
   ...videoCommandSummaries(),
   ['d4rt eval <folder...>', 'metrics on fixture clips / datasets (--fixtures: the bundled ones)'],
   ['d4rt bench', 'speed: encoder, decoder, SDK overhead, PyTorch vs onnxruntime'],
+  CONVERT_SUMMARY,
 ];
 
 /** The top-level help: every summary starts in one column, two spaces after the longest usage. */
@@ -54,8 +56,9 @@ export async function main(argv: string[]): Promise<number> {
     else if (command === 'demo') result = await runDemo(rest, cancel.signal);
     else if (command === 'eval') result = await runEval(rest, cancel.signal);
     else if (command === 'bench') result = await runBench(rest);
+    else if (command === 'convert') result = await runConvert(rest, cancel.signal);
     else if (isVideoCommand(command)) result = await runVideoCommand(command, rest, cancel.signal);
-    else throw new UsageError(`d4rt: unknown command ${JSON.stringify(command)}; the commands are demo, depth, track, pose, recon, eval, bench (see d4rt --help)`);
+    else throw new UsageError(`d4rt: unknown command ${JSON.stringify(command)}; the commands are demo, depth, track, pose, recon, eval, bench, convert (see d4rt --help)`);
     process.stdout.write(result.stdout);
     return 0;
   } catch (error) {
@@ -68,6 +71,10 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof UsageError) {
       process.stderr.write(`${error.message}\n`);
       return 2;
+    }
+    if (error instanceof ConvertError) {
+      process.stderr.write(`${error.message}\n`);
+      return 1;
     }
     if (error instanceof D4rtError) {
       process.stderr.write(`d4rt: ${error.name}: ${error.message}\n`);

@@ -30,7 +30,7 @@ describe('d4rt --help', () => {
     const r = d4rt(['--help']);
     expect(r.code).toBe(0);
     const rows = r.stdout.split('\n').filter((l) => l.startsWith('  d4rt '));
-    expect(rows.map((l) => l.trim().split(' ')[1])).toEqual(['demo', 'depth', 'track', 'pose', 'recon', 'eval', 'bench']);
+    expect(rows.map((l) => l.trim().split(' ')[1])).toEqual(['demo', 'depth', 'track', 'pose', 'recon', 'eval', 'bench', 'convert']);
     const columns = new Set(rows.map((l) => /^ {2}\S.*?\S {2,}(?=\S)/.exec(l)![0].length));
     expect(columns.size).toBe(1);
   });
