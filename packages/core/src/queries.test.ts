@@ -92,6 +92,16 @@ describe('queries', () => {
     expect(() => toQueryBatch({ ...q, u: { length: -1 } } as never, 4)).toThrow(/queries\.u \(Object\) must be an array or typed array/);
   });
 
+  // found by pnpm -s fuzz: Scene.depth({ frames: [], width: 16384, height: 16384 }) filled a 2 GB grid of coordinates for no query
+  it('gridQueries of no frames is an empty batch, whatever the grid', () => {
+    const t0 = performance.now();
+    const q = gridQueries({ frames: [], width: 16384, height: 16384 });
+    expect(q.u.length).toBe(0);
+    expect(q.tCam.length).toBe(0);
+    // the grid took seconds (and 2 GB); an empty batch takes microseconds, so 200 ms holds on a loaded machine
+    expect(performance.now() - t0).toBeLessThan(200);
+  });
+
   // found by pnpm -s fuzz: 16 frames of a 16384 x 16384 grid allocated 2^32 queries and ran out of memory
   it('assertQueryCount refuses more than MAX_QUERIES queries, naming the count', () => {
     expect(MAX_QUERIES).toBe(2 ** 25);

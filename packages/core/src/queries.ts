@@ -162,6 +162,8 @@ export function gridUv(width: number, height: number): { u: Float32Array; v: Flo
  */
 export function gridQueries(options: { frames: ArrayLike<number>; width: number; height: number; camera?: 'own' | number }): QueryBatch {
   const { frames, width, height } = options;
+  // no frames, no queries: and no width x height grid (16384 x 16384 is 2 GB of coordinates)
+  if (frames.length === 0) return createQueryBatch(0);
   const { u, v } = gridUv(width, height);
   const n = width * height;
   const q = createQueryBatch(frames.length * n);
