@@ -64,6 +64,7 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: 'Point clouds', link: '/guide/point-clouds' },
       { text: 'Long videos', link: '/guide/long-videos' },
       { text: 'Custom models', link: '/guide/custom-models' },
+      { text: 'Use OpenD4RT weights', link: '/guide/opend4rt' },
       { text: 'Training a model', link: '/guide/training' },
       { text: 'Errors', link: '/guide/errors' },
     ],
