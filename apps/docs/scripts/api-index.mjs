@@ -2,7 +2,8 @@
  * Writes `api/index.md` (git-ignored, like the rest of `api/`) after typedoc: the packages of
  * d4rt-js with their descriptions (from each package.json), version, licence, whether they are on
  * npm, and a link to each package's reference. typedoc's own index was a bare list of names.
- * Run by `pnpm build` between `typedoc` and `vitepress build`.
+ * Also puts links to the guides on each package's own index page. Run by `pnpm build` between
+ * `typedoc` and `vitepress build`.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -14,11 +15,11 @@ const api = path.resolve(here, '../api');
 
 /** Every package of the workspace, in the order a reader meets them; `api` where typedoc documents it. */
 const PACKAGES = [
-  { dir: 'runtime-web', api: true, role: 'Browser runtime' },
-  { dir: 'runtime-node', api: true, role: 'Node runtime' },
-  { dir: 'core', api: true, role: 'Runtime-agnostic SDK' },
-  { dir: 'geometry', api: true, role: 'Math and metrics' },
-  { dir: 'viz', api: true, role: 'Drawing and export' },
+  { dir: 'runtime-web', api: true, role: 'Browser runtime', guides: [['In the browser', '/guide/browser'], ['Errors', '/guide/errors'], ['Live demo', '/demo']] },
+  { dir: 'runtime-node', api: true, role: 'Node runtime', guides: [['Getting started', '/guide/getting-started'], ['Long videos', '/guide/long-videos'], ['Custom models', '/guide/custom-models']] },
+  { dir: 'core', api: true, role: 'Runtime-agnostic SDK', guides: [['Concepts', '/concepts'], ['Model format', '/model-format'], ['Long videos', '/guide/long-videos'], ['Errors', '/guide/errors']] },
+  { dir: 'geometry', api: true, role: 'Math and metrics', guides: [['Depth maps: evaluate', '/guide/depth#evaluate-against-ground-truth'], ['Camera poses', '/guide/poses'], ['Point tracks', '/guide/tracks']] },
+  { dir: 'viz', api: true, role: 'Drawing and export', guides: [['Depth maps: draw and save', '/guide/depth#draw-and-save'], ['Point tracks', '/guide/tracks'], ['Point clouds', '/guide/point-clouds']] },
   { dir: 'models', api: false, role: 'Model and fixtures' },
   { dir: 'cli', api: false, role: 'Command line' },
 ];
@@ -28,9 +29,25 @@ let version = '';
 for (const p of PACKAGES) {
   const pkg = JSON.parse(await readFile(path.join(root, 'packages', p.dir, 'package.json'), 'utf8'));
   version = pkg.version;
+  if (p.api) await addGuides(path.join(api, pkg.name, 'index.md'), p);
   const name = p.api ? `[\`${pkg.name}\`](./${pkg.name}/)` : `\`${pkg.name}\``;
   const where = p.api ? `[reference](./${pkg.name}/)` : p.dir === 'cli' ? '[`d4rt --help`](/guide/getting-started)' : '[reference model](/reference-model)';
   rows.push(`| ${name} | ${p.role} | ${pkg.description.replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;')} | ${where} · \`packages/${p.dir}\` |`);
+}
+
+/**
+ * Puts the package's guides under the title of its API index page. typedoc is set to leave the
+ * packages' READMEs out (`packageOptions.readme: 'none'` in typedoc.json): they walk through the
+ * same ground as these guides, and made the index pages 60-80 KB.
+ */
+async function addGuides(file, p) {
+  const text = await readFile(file, 'utf8');
+  const links = p.guides.map(([t, href]) => `[${t}](${href})`).join(' · ');
+  const note = `**Guides:** ${links}. The package's README (\`packages/${p.dir}/README.md\` in the repository) walks through the same ground.\n\n`;
+  // After the summary paragraph, before the first list of exports.
+  const at = text.indexOf('\n## ');
+  if (at < 0 || text.includes('**Guides:**')) return;
+  await writeFile(file, `${text.slice(0, at + 1)}${note}${text.slice(at + 1)}`);
 }
 
 const text = `---
@@ -53,8 +70,8 @@ ${rows.join('\n')}
 ::: warning Not on npm yet
 All packages are version ${version} and **have not been published to npm**: \`pnpm add @d4rt/…\`
 does not work yet. Until the first release, build them from the repository (\`bash scripts/setup.sh
-&& pnpm build\`) and depend on them as a workspace, or \`pnpm pack\` a package folder and install the
-tarball. Releases will go through changesets (\`pnpm release\`). Licence: Apache-2.0.
+&& pnpm build\`) and depend on them as a workspace, or \`pnpm pack\` the package folders you need (they
+depend on each other: \`core\` and \`geometry\` too) and install the tarballs. Releases will go through changesets (\`pnpm release\`). Licence: Apache-2.0.
 :::
 `;
 await writeFile(path.join(api, 'index.md'), text);

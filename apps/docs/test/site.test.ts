@@ -5,12 +5,14 @@
  * error, a page error or a failed request, styled, with no table or code block wider than the text
  * column.
  */
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { hasChromium, launchChromium } from '@d4rt/browser-harness';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveSite } from '../scripts/site-server.mjs';
 import { DIST, siteBuilt } from './demo-page.js';
 import { idsIn, linksIn, readPage, resolveUrlPath, sitePages, type SitePage } from './site-files.js';
+import { modelDigest } from '../scripts/pictures.mjs';
 
 const built = siteBuilt();
 if (!built) console.warn('skipped: the docs site is not built (pnpm docs:build)');
@@ -68,6 +70,19 @@ describe.skipIf(!built)('the built docs site', () => {
     expect(largest[0]!.bytes).toBeLessThan(API_PAGE_LIMIT);
   });
 
+  it('shows pictures of outputs made with the current model (else: node apps/docs/scripts/pictures.mjs)', async () => {
+    const made = JSON.parse(await readFile(path.join(DIST, 'img/outputs/pictures.json'), 'utf8')) as { model: unknown; files: Record<string, number> };
+    expect(made.model, 'the model changed since the pictures were made: pnpm docs:build && node apps/docs/scripts/pictures.mjs && pnpm docs:build').toEqual(await modelDigest());
+    for (const name of ['hero.png', 'depth.png', 'tracks.png', 'poses.png', 'point-cloud.png']) {
+      expect(made.files[name], name).toBeGreaterThan(10_000);
+    }
+    const home = await readPage(DIST, 'index.html');
+    expect(home).toContain('/img/outputs/hero.png');
+    for (const [page, img] of [['guide/depth.html', 'depth.png'], ['guide/tracks.html', 'tracks.png'], ['guide/poses.html', 'poses.png'], ['guide/point-clouds.html', 'point-cloud.png']]) {
+      expect(await readPage(DIST, page!), page).toContain(`/img/outputs/${img}`);
+    }
+  });
+
   it('the preview server answers unknown URLs with the site 404 page and status 404', async () => {
     const server = await serveSite(DIST);
     try {
@@ -116,7 +131,7 @@ describe.skipIf(!built)('the built docs site', () => {
         });
         for (let url = queue.shift(); url !== undefined; url = queue.shift()) {
           current = url;
-          await page.goto(`${server.url}${url}`, { waitUntil: 'load' });
+          await page.goto(`${server.url}${url}`, { waitUntil: 'domcontentloaded' });
           // Vue has hydrated the page (mismatches are reported as console errors).
           await page.waitForFunction(() => (document.querySelector('#app') as { __vue_app__?: unknown } | null)?.__vue_app__ !== undefined, null, { timeout: 30_000 });
           // The theme's stylesheet applied, and no table or code block wider than the text column (1280 px window).
@@ -130,10 +145,10 @@ describe.skipIf(!built)('the built docs site', () => {
         }
         await page.close();
       };
-      await Promise.all([worker(), worker(), worker()]);
+      await Promise.all([worker(), worker(), worker(), worker()]);
       console.info(`console check: ${visited} pages (with the 404 page) in ${((performance.now() - started) / 1000).toFixed(1)} s, ${problems.length} problems`);
       expect(problems).toEqual([]);
       expect(visited).toBe(pages.length + 1);
-    });
+    }, 400_000); // ~430 pages: 60-160 s on two busy cores
   });
 });
