@@ -145,6 +145,15 @@ describe('broken TAPVid-3D archives are bad-frames', () => {
     expect(() => parseNpy('t', 'b.npy', s0)).toThrow(/b\.npy: dtype "\|S0" \(bytes of length 0\) is not supported/);
   });
 
+  it('an object array whose pickle appends to, or sets an item of, something that is not a list or dict', () => {
+    const header = `{'descr': '|O', 'fortran_order': False, 'shape': (1,), }`.padEnd(117, ' ') + '\n';
+    const npy = (pickle: string): Buffer => Buffer.from(`\x93NUMPY\x01\x00${String.fromCharCode(header.length)}\x00${header}\x80\x02${pickle}.`, 'latin1');
+    expect(() => parseNpy('t', 'o.npy', npy('NNa'))).toThrow(/o\.npy: the pickle's APPEND at byte 4 adds to something that is not a list/);
+    expect(() => parseNpy('t', 'o.npy', npy('N(Ne'))).toThrow(/o\.npy: the pickle's APPENDS at byte 5 adds to something that is not a list/);
+    expect(() => parseNpy('t', 'o.npy', npy('NNNs'))).toThrow(/o\.npy: the pickle's SETITEM at byte 5 adds to something that is not a dict/);
+    expect(() => parseNpy('t', 'o.npy', npy(']NNs'))).toThrow(/the pickle's SETITEM at byte 5 adds to something that is not a dict/);
+  });
+
   it('extrinsics_w2c that are not finite, naming the frame', async () => {
     const entries = readZip('t', 'pstudio-like.npz', await readFile(path.join(SAMPLES, 'pstudio-like.npz')));
     const identity = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1];

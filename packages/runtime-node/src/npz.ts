@@ -265,6 +265,17 @@ function unpickle(fn: string, name: string, b: Uint8Array): unknown {
     return stack.pop();
   };
   const top = (): unknown => stack[stack.length - 1];
+  // the list or dict an APPEND / SETITEM adds to: anything else on the stack is a broken pickle
+  const list = (op: string): unknown[] => {
+    const t = top();
+    if (!Array.isArray(t)) throw bad(fn, `${name}: the pickle's ${op} at byte ${p - 1} adds to something that is not a list`);
+    return t;
+  };
+  const dict = (op: string): Map<unknown, unknown> => {
+    const t = top();
+    if (!(t instanceof Map)) throw bad(fn, `${name}: the pickle's ${op} at byte ${p - 1} adds to something that is not a dict`);
+    return t;
+  };
   for (;;) {
     const op = b[need(1)]!;
     switch (op) {
@@ -279,11 +290,11 @@ function unpickle(fn: string, name: string, b: Uint8Array): unknown {
       case 0x87: { const z = pop(), y = pop(), x = pop(); stack.push([x, y, z]); break; } // TUPLE3
       case 0x5d: stack.push([]); break; // EMPTY_LIST
       case 0x6c: stack.push(popMark()); break; // LIST
-      case 0x61: { const v = pop(); (top() as unknown[]).push(v); break; } // APPEND
-      case 0x65: { const vs = popMark(); (top() as unknown[]).push(...vs); break; } // APPENDS
+      case 0x61: { const v = pop(); list('APPEND').push(v); break; } // APPEND
+      case 0x65: { const vs = popMark(); const l = list('APPENDS'); for (const v of vs) l.push(v); break; } // APPENDS
       case 0x7d: stack.push(new Map()); break; // EMPTY_DICT
-      case 0x73: { const v = pop(), k = pop(); (top() as Map<unknown, unknown>).set(k, v); break; } // SETITEM
-      case 0x75: { const kv = popMark(); for (let i = 0; i + 1 < kv.length; i += 2) (top() as Map<unknown, unknown>).set(kv[i], kv[i + 1]); break; } // SETITEMS
+      case 0x73: { const v = pop(), k = pop(); dict('SETITEM').set(k, v); break; } // SETITEM
+      case 0x75: { const kv = popMark(); const d = dict('SETITEMS'); for (let i = 0; i + 1 < kv.length; i += 2) d.set(kv[i], kv[i + 1]); break; } // SETITEMS
       case 0x4e: stack.push(null); break; // NONE
       case 0x88: stack.push(true); break; // NEWTRUE
       case 0x89: stack.push(false); break; // NEWFALSE
