@@ -12,7 +12,7 @@
  * @module
  */
 import path from 'node:path';
-import { InvalidVideoError, checkIndices, describeValue, type FrameReadOptions, type FrameSource, type ProgressCallback, type SourceFrame } from '@d4rt/core';
+import { InvalidVideoError, checkCallOptions, checkIndices, describeValue, type FrameReadOptions, type FrameSource, type ProgressCallback, type SourceFrame } from '@d4rt/core';
 import { decodeImage, probeImage, type ImageInfo } from './image-file.js';
 import { assertOptionsObject, assertReadableFile } from './read-video.js';
 
@@ -73,9 +73,7 @@ export async function openFrames(files: readonly string[], options: OpenFramesOp
   if (fps !== undefined && (typeof fps !== 'number' || !Number.isFinite(fps) || fps <= 0)) {
     throw new RangeError(`${fn}: options.fps (${describeValue(fps)}) must be a finite number > 0`);
   }
-  if (onProgress !== undefined && typeof onProgress !== 'function') {
-    throw new TypeError(`${fn}: options.onProgress (${describeValue(onProgress)}) must be a function ({ stage, done, total }) => void`);
-  }
+  checkCallOptions(fn, options);
   const names = files.map((f) => JSON.stringify(f));
   const abs = files.map((f) => path.resolve(f));
   const infos: ImageInfo[] = [];
