@@ -150,7 +150,7 @@ function indexOf(bytes: Uint8Array, ascii: string, from = 0): number {
  * recognised: PNG IHDR (with its CRC fixed, so decoders trust it), JPEG SOF, BMP, Netpbm, MP4 `tkhd`
  * and `avc1`. Returns null when no size field was found.
  */
-export function hugeDimensions(rng: Rng, input: Uint8Array): { bytes: Uint8Array; what: string } | null {
+function hugeDimensions(rng: Rng, input: Uint8Array): { bytes: Uint8Array; what: string } | null {
   const b = Buffer.from(input);
   const w = rng.pick(HUGE_SIZES), h = rng.pick(HUGE_SIZES);
   if (b.length >= 33 && b.toString('latin1', 12, 16) === 'IHDR') {

@@ -44,16 +44,13 @@ export const VIDEO_SEEDS = ['tiny.mp4', 'tiny-faststart.mp4', 'tiny.avi', 'tiny.
 /** `.npz` seeds: runtime-node's TAPVid-3D samples (savez_compressed with pickled JPEGs; savez with S<n> JPEGs). */
 export const NPZ_SEEDS = ['sample.npz', 'pstudio-like.npz'] as const;
 
-/** The video seed names. */
-export type VideoSeed = (typeof VIDEO_SEEDS)[number];
-
 /** Path of the seed image of `format` in `dir`. */
 export function imageSeedPath(dir: string, format: ImageSeed): string {
   return path.join(dir, `${format}.${IMAGE_SEEDS[format]}`);
 }
 
 /** The RGB bytes of the seed images: a gradient with a square, so that every format has edges to encode. */
-export function seedPixels(): Uint8Array {
+function seedPixels(): Uint8Array {
   const rgb = new Uint8Array(SEED_W * SEED_H * 3);
   for (let y = 0; y < SEED_H; y++) {
     for (let x = 0; x < SEED_W; x++) {
@@ -68,7 +65,7 @@ export function seedPixels(): Uint8Array {
 }
 
 /** A Netpbm or BMP file of `rgb` (`SEED_W x SEED_H`), written byte by byte. */
-export function encodeSimpleImage(format: 'ppm' | 'ppm-ascii' | 'pgm' | 'pbm' | 'pam' | 'bmp', rgb: Uint8Array, width = SEED_W, height = SEED_H): Buffer {
+function encodeSimpleImage(format: 'ppm' | 'ppm-ascii' | 'pgm' | 'pbm' | 'pam' | 'bmp', rgb: Uint8Array, width = SEED_W, height = SEED_H): Buffer {
   const grey = (i: number): number => Math.round((rgb[3 * i]! + rgb[3 * i + 1]! + rgb[3 * i + 2]!) / 3);
   const n = width * height;
   switch (format) {

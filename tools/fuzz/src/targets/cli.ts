@@ -120,7 +120,7 @@ async function videoOptions(rng: Rng, ctx: CaseContext, command: string): Promis
 }
 
 /** How a run of the CLI ended, from its exit code and its last `d4rt: Name: message` line. */
-export function readEnd(code: number | null, signal: string | null, stderr: string, strict: boolean): Outcome {
+function readEnd(code: number | null, signal: string | null, stderr: string, strict: boolean): Outcome {
   if (signal) return { kind: 'crash', message: `the CLI was killed by ${signal}` };
   if (/^\s+at .+:\d+:\d+\)?$/m.test(stderr) && !/^d4rt: /m.test(stderr)) return { kind: 'crash', message: `the CLI died with a stack trace: ${stderr.trim().split('\n').slice(0, 3).join(' | ')}` };
   if (code === 0) return { kind: 'result' };

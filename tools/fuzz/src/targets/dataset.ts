@@ -207,7 +207,7 @@ function intrinsicsAllowed(k: unknown): boolean {
 }
 
 /** Whether dataset options are allowed. */
-export function datasetOptionsAllowed(o: Record<string, unknown>): boolean {
+function datasetOptionsAllowed(o: Record<string, unknown>): boolean {
   return (o.world === undefined || o.world === 'source' || o.world === 'camera0') && (o.intrinsics === undefined || intrinsicsAllowed(o.intrinsics));
 }
 

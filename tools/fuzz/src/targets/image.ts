@@ -54,7 +54,7 @@ export const framesAllowed = (v: unknown): boolean => v === undefined || (typeof
 /** Whether a `maxBytes` option is allowed (a number > 0, or absent). */
 export const maxBytesAllowed = (v: unknown): boolean => v === undefined || (typeof v === 'number' && v > 0);
 /** Whether an `fps` option is allowed (a finite number > 0, or absent). */
-export const fpsAllowed = (v: unknown): boolean => v === undefined || (typeof v === 'number' && Number.isFinite(v) && v > 0);
+const fpsAllowed = (v: unknown): boolean => v === undefined || (typeof v === 'number' && Number.isFinite(v) && v > 0);
 
 /** Options for readFrames / openFrames: usually none, sometimes fuzzed; `bad` when one is not allowed. */
 function fuzzOptions(rng: Rng): { options: Record<string, unknown>; bad: boolean } {
