@@ -10,7 +10,7 @@ export interface DepthPlane {
   height: number;
 }
 
-/** Ground truth sampled at each pixel of a `width x height` grid spanning the same image (nearest pixel, pixel centres at the ends as the SDK's grid). */
+/** A plane sampled at each pixel of a `width x height` grid spanning the same image (nearest pixel, pixel centres at the ends as the SDK's grid): the ground truth at the prediction's pixels, or a small preview blown up. */
 export function sampleAt(gt: DepthPlane, width: number, height: number): Float32Array {
   const out = new Float32Array(width * height);
   for (let y = 0; y < height; y++) {
