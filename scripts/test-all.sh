@@ -10,7 +10,8 @@ bash scripts/setup.sh
 echo "== build, typecheck and TypeScript tests"
 pnpm run build
 pnpm run typecheck
-pnpm run test
+# two packages' tests at a time on CI's two cores: more at once only stretches each test past its limit
+pnpm exec turbo run test --concurrency=2
 
 echo "== Python tests (training/)"
 (cd training && OPENBLAS_NUM_THREADS=2 /usr/bin/python3 -m pytest -q tests)
