@@ -6,8 +6,8 @@
  * @packageDocumentation
  */
 export * from '@d4rt/core';
-export { createOnnxBackend, hasCudaProvider, resolveDevice } from './onnx-backend.js';
-export type { NodeDevice, OnnxBackendOptions, OnnxLogLevel } from './onnx-backend.js';
-export { embeddedModelPath, loadModel } from './load-model.js';
+export { createOnnxBackend, hasCudaProvider, hasWebGpuAdapter, resolveDevice, webGpuUnavailable } from './onnx-backend.js';
+export type { NodeDevice, NodeExecutionProvider, OnnxBackendOptions, OnnxLogLevel } from './onnx-backend.js';
+export { BACKEND_FALLBACK_WARNING, embeddedModelPath, loadModel } from './load-model.js';
 export type { LoadModelOptions } from './load-model.js';
 export * from './io.js';

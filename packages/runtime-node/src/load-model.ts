@@ -6,12 +6,18 @@
 import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { D4rtModel, ModelLoadError, createSessionsWithFallback, describeValue, parseManifest, type ProgressCallback } from '@d4rt/core';
+import { D4rtModel, ModelLoadError, createSessionsWithFallback, describeValue, parseManifest, type Backend, type BackendFailure, type ProgressCallback } from '@d4rt/core';
 import { createOnnxBackend, resolveDevice, type NodeDevice, type OnnxLogLevel } from './onnx-backend.js';
 
 /** Options of {@link loadModel}. */
 export interface LoadModelOptions {
-  /** `'auto'` (default), `'cpu'` or `'cuda'`; see {@link resolveDevice}. */
+  /**
+   * `'auto'` (default: CUDA then the CPU where the CUDA provider is installed, else the CPU; never
+   * WebGPU), `'cpu'`, `'cuda'`, `'webgpu'`, or an order to try, e.g. `['webgpu', 'cpu']`; see
+   * {@link resolveDevice}. The first device that loads every graph is used (`model.backend` names
+   * it); when a device of a list could not, the load goes on with the next and a process warning
+   * (code {@link BACKEND_FALLBACK_WARNING}) names the device skipped and why.
+   */
   device?: NodeDevice;
   /** Threads per operator (default: onnxruntime's choice). */
   threads?: number;
@@ -26,6 +32,14 @@ export interface LoadModelOptions {
    */
   signal?: AbortSignal;
 }
+
+/**
+ * `code` of the process warning (`process.emitWarning`) {@link loadModel} emits when a device the
+ * caller listed could not load the model and a later one in the list did. Node prints it to stderr
+ * (`(node:<pid>) [D4RT_BACKEND_FALLBACK] Warning: ...`) unless warnings are silenced; a program can
+ * watch for it with `process.on('warning', (w) => ...)`.
+ */
+export const BACKEND_FALLBACK_WARNING = 'D4RT_BACKEND_FALLBACK';
 
 /** Folder of the embedded reference model `d4rt-tiny` (inside `@d4rt/models`). */
 export function embeddedModelPath(): string {
@@ -52,11 +66,20 @@ async function readModelFile(folder: string, name: string, what: string, signal:
  * `d4rt-tiny` when `folder` is omitted, and checks the graphs against the manifest.
  *
  * @param folder - path of a `d4rt-model/1` folder; default the embedded model
+ * Device fallback works as in runtime-web: each device is tried in order and `model.backend` names
+ * the one that loaded (`'onnxruntime-node:cpu'`, `'onnxruntime-node:cuda'` or
+ * `'onnxruntime-node:webgpu'`). A fallback is never silent where the caller chose the devices: for
+ * each device of an explicit list skipped before the one used, a process warning with code
+ * {@link BACKEND_FALLBACK_WARNING} names it and its error. `'auto'` falls back quietly (as it does in
+ * runtime-web): it only ever tries CUDA, where its provider library is installed, before the CPU.
+ *
+ * @param folder - path of a `d4rt-model/1` folder; default the embedded model
  * @param options - `device`, `threads`, `logLevel`, `onProgress`, `signal`
  * @returns a ready model (`loadedFrom`: the manifest's path, `manifestFrom: 'file'`, `verified: false`); `dispose()` it when done
  * @throws {@link @d4rt/core!ModelLoadError | ModelLoadError} for a missing folder or file or unreadable JSON;
  *   {@link @d4rt/core!UnsupportedModelError | UnsupportedModelError} for a manifest of another format or graphs that do not match it;
  *   {@link @d4rt/core!BackendUnavailableError | BackendUnavailableError} when no device could load the graphs (each cause listed);
+ *   RangeError for an unknown `device`, an empty list or a repeated device;
  *   TypeError for a `signal` that is not an `AbortSignal`; `signal.reason` on abort
  */
 export async function loadModel(folder?: string, options: LoadModelOptions = {}): Promise<D4rtModel> {
@@ -98,10 +121,30 @@ export async function loadModel(folder?: string, options: LoadModelOptions = {})
     if (s === null || !s.isFile()) throw new ModelLoadError(`loadModel: external data file '${join(dir, name)}' (manifest.files.externalData) does not exist`);
   }
   const graphs = roles.map((role, i) => (external[role] ? join(dir, manifest.files[role]!) : bytes[i]!));
-  const backends = resolveDevice(options.device ?? 'auto').map((device) =>
-    createOnnxBackend({ device, ...(options.threads !== undefined && { intraOpThreads: options.threads }), ...(options.logLevel !== undefined && { logLevel: options.logLevel }) }),
-  );
+  const device = options.device ?? 'auto';
+  const devices = resolveDevice(device);
+  // Each backend's failure, kept to report a fallback (createSessionsWithFallback returns only the backend used).
+  const failures: BackendFailure[] = [];
+  const backends = devices.map((d): Backend => {
+    const backend = createOnnxBackend({ device: d, ...(options.threads !== undefined && { intraOpThreads: options.threads }), ...(options.logLevel !== undefined && { logLevel: options.logLevel }) });
+    return {
+      name: backend.name,
+      createSession: (graph) =>
+        backend.createSession(graph).catch((error: unknown) => {
+          failures.push({ backend: backend.name, error });
+          throw error;
+        }),
+    };
+  });
   const { backend, sessions } = await createSessionsWithFallback(backends, graphs, signal ? { signal } : {});
+  if (device !== 'auto') {
+    for (const f of failures) {
+      const why = f.error instanceof Error ? f.error.message : String(f.error);
+      process.emitWarning(`loadModel: skipped device '${f.backend.replace(/^onnxruntime-node:/, '')}' of ${JSON.stringify(devices)}, which could not load the model, and loaded it on ${backend.name} instead: ${why}`, {
+        code: BACKEND_FALLBACK_WARNING,
+      });
+    }
+  }
   try {
     return await D4rtModel.create({
       manifest,

@@ -72,6 +72,6 @@ await loadModel(undefined, { device: 'cuda' }).catch((e) => console.log(e.name))
   });
 
   it('rejects a bad device', async () => {
-    await expect(loadModel(undefined, { device: 'tpu' as never })).rejects.toThrow(/device \("tpu"\) must be 'auto', 'cpu' or 'cuda'/);
+    await expect(loadModel(undefined, { device: 'tpu' as never })).rejects.toThrow(/device \("tpu"\) must be 'auto', 'cpu', 'cuda', 'webgpu' or a non-empty list/);
   });
 });
