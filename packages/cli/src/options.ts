@@ -5,6 +5,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { ScaleReference } from '@d4rt/core';
+import type { NodeDevice, NodeExecutionProvider } from '@d4rt/runtime-node';
 
 /** A mistake in the command line (exit code 2). */
 export class UsageError extends Error {
@@ -25,7 +26,8 @@ export const COMMON_OPTIONS = {
 /** Help text of the common options. */
 export const COMMON_HELP = `Common options:
   --model <dir>        model folder (d4rt-model/1); default the embedded d4rt-tiny
-  --device <d>         auto | cpu | cuda (default auto)
+  --device <d>         auto | cpu | cuda | webgpu, or an order to try, e.g. webgpu,cpu
+                       (default auto: cuda where its provider is installed, then cpu; never webgpu)
   --threads <n>        onnxruntime threads per operator (default: all cores)
   --chunk-size <n>     queries per decoder run (default 4096; answers depend on it by float32 rounding at most)
   -o, --out <dir>      output folder (default ./d4rt-out); written all-or-nothing
@@ -98,6 +100,28 @@ export function choiceOption<T extends string>(command: string, name: string, va
     throw new UsageError(`d4rt ${command}: --${name} (${JSON.stringify(value)}) must be one of ${allowed.join(', ')}`);
   }
   return value as T;
+}
+
+/** The devices `--device` names, alone or in a comma-separated order. */
+const DEVICES: readonly NodeExecutionProvider[] = ['cpu', 'cuda', 'webgpu'];
+
+/**
+ * Parses `--device`: `auto`, one device (`cpu`, `cuda`, `webgpu`), or a comma-separated order to
+ * try (`webgpu,cpu`), as `loadModel`'s `device` takes them.
+ * @returns the device, the list, or undefined when the option is absent
+ * @throws {@link UsageError} for an unknown device, an empty entry or a device named twice
+ */
+export function deviceOption(command: string, value: string | undefined): NodeDevice | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'auto') return 'auto';
+  const list = value.split(',').map((d) => d.trim());
+  const bad = list.find((d) => !DEVICES.includes(d as NodeExecutionProvider));
+  const twice = list.find((d, i) => list.indexOf(d) !== i);
+  if (bad !== undefined || twice !== undefined) {
+    const why = bad === undefined ? `; it names ${twice} twice` : bad === '' ? '; it has an empty entry' : list.length > 1 ? `; ${JSON.stringify(bad)} is not a device` : '';
+    throw new UsageError(`d4rt ${command}: --device (${JSON.stringify(value)}) must be one of auto, ${DEVICES.join(', ')}, or a comma-separated order of distinct devices to try, e.g. webgpu,cpu${why}`);
+  }
+  return list.length === 1 ? (list[0] as NodeExecutionProvider) : (list as NodeExecutionProvider[]);
 }
 
 /** Grammar of `--scale-from`, for messages. */

@@ -7,8 +7,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { allocateFrames, planFrameSelection, type FrameSource, type VideoFrames } from '@d4rt/core';
-import { DEFAULT_MAX_BYTES, IMAGE_EXTENSIONS, IMAGE_FORMATS_TEXT, InvalidVideoError, loadModel, openFrames, openVideo, type D4rtModel } from '@d4rt/runtime-node';
-import { choiceOption, intOption } from './options.js';
+import { DEFAULT_MAX_BYTES, IMAGE_EXTENSIONS, IMAGE_FORMATS_TEXT, InvalidVideoError, loadModel, openFrames, openVideo, type D4rtModel, type NodeDevice } from '@d4rt/runtime-node';
+import { deviceOption, intOption } from './options.js';
 import type { progressBar } from './progress-bar.js';
 
 /** Extensions of image formats people keep frames in that the readers do not decode. */
@@ -42,9 +42,12 @@ export async function imageFolderFiles(folder: string): Promise<string[]> {
   return images.map((n) => join(folder, n));
 }
 
-/** Checks `--device` and `--threads` (a {@link UsageError} for a bad value); call it before any work. */
-export function modelOptions(command: string, values: Record<string, unknown>): { device: 'auto' | 'cpu' | 'cuda'; threads: number | undefined } {
-  const device = choiceOption(command, 'device', values.device as string | undefined, ['auto', 'cpu', 'cuda'] as const) ?? 'auto';
+/**
+ * Checks `--device` (`auto`, `cpu`, `cuda`, `webgpu`, or an order such as `webgpu,cpu`) and
+ * `--threads` (a {@link UsageError} for a bad value); call it before any work.
+ */
+export function modelOptions(command: string, values: Record<string, unknown>): { device: NodeDevice; threads: number | undefined } {
+  const device = deviceOption(command, values.device as string | undefined) ?? 'auto';
   const threads = intOption(command, 'threads', values.threads as string | undefined, 1, 1024);
   return { device, threads };
 }
