@@ -173,7 +173,8 @@ let webGpuProbe: Promise<string | null> | undefined;
  * finds no adapter it says why only on stderr (onnxruntime's error is just "No supported
  * adapters"), which a child's can be read and the parent's cannot, and a driver that crashes Dawn
  * takes down the child, not the caller. It costs one Node start and one WebGPU initialisation
- * (about 0.2–0.5 s on the CPU-only machine this was written on, where it fails).
+ * (on the 2-core CPU-only machine this was written on, where it fails: about 0.13 s without a
+ * Vulkan driver, 0.2–0.5 s with mesa's software lavapipe).
  * @returns null, or a sentence naming onnxruntime's error, Dawn's own reason and what WebGPU needs
  */
 export function webGpuUnavailable(): Promise<string | null> {
@@ -203,8 +204,10 @@ async function probeWebGpu(): Promise<string | null> {
   const script = [
     `const ort = require(${JSON.stringify(main)});`,
     `ort.env.logLevel = 'fatal';`,
+    // exit once the verdict is out: a GPU device's threads must not keep the probe waiting
+    `const say = (v) => process.stdout.write(JSON.stringify(v), () => process.exit(0));`,
     `ort.InferenceSession.create(Buffer.from(${JSON.stringify(Buffer.from(identityModel()).toString('base64'))}, 'base64'), { executionProviders: ['webgpu'], logSeverityLevel: 4 })`,
-    `  .then((s) => s.release()).then(() => process.stdout.write(JSON.stringify({ ok: true })), (e) => process.stdout.write(JSON.stringify({ ok: false, message: String(e && e.message || e) })));`,
+    `  .then((s) => s.release()).then(() => say({ ok: true }), (e) => say({ ok: false, message: String(e && e.message || e) }));`,
   ].join('\n');
   // The child is plain Node: no loaders or flags of the parent's NODE_OPTIONS (tsx, a debugger).
   const { NODE_OPTIONS: _, ...env } = process.env;
@@ -220,7 +223,10 @@ async function probeWebGpu(): Promise<string | null> {
     // no verdict: the process failed (below)
   }
   if (result?.ok === true) return null;
-  if (result !== null) return `WebGPU has no usable adapter (onnxruntime: ${JSON.stringify(ortMessage(result.message ?? 'unknown error'))}${said}): ${webGpuNeeds(dawn.join(' '))}`;
+  if (result !== null) {
+    const message = ortMessage(result.message ?? 'unknown error');
+    return `WebGPU ${/adapter/i.test(message) ? 'has no usable adapter' : 'cannot start'} (onnxruntime: ${JSON.stringify(message)}${said}): ${webGpuNeeds(dawn.join(' '))}`;
+  }
   const how = r.error?.killed === true && r.error.signal === 'SIGTERM' ? `did not finish in ${WEBGPU_PROBE_TIMEOUT_MS / 1000} s` : r.error?.signal ? `was killed by ${String(r.error.signal)}` : `failed (${r.error?.message.split('\n')[0] ?? `no answer on stdout`})`;
   return `the WebGPU probe (a child Node process making a WebGPU session) ${how}${said.replace(/^; /, ' (') + (said ? ')' : '')}; use device 'cpu'`;
 }
