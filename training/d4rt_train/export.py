@@ -18,6 +18,15 @@ difference per output.
 block ``i``'s K/V projection of its LayerNorm-ed memory tokens) and a decoder that takes those
 besides the memory (which it still reads for its lookups), so the SDK computes them once per scene
 instead of once per chunk of queries (``d4rt-model/1``'s optional K/V graph).
+
+``--graph`` picks how the decoder is written (the same weights and answers either way):
+``fast`` (default) exports each cross-attention as one ``com.microsoft::MultiHeadAttention`` node
+(onnxruntime's fused kernel, on CPU, wasm and WebGPU) and the correlation's softmax over the
+target frame's positions only; ``legacy`` writes the first export's graph (MatMul / Softmax
+attention, a softmax over every frame's positions with -1e4 off the target frame), kept so that
+``d4rt bench --baseline-model`` can measure the speed-up side by side.
+``--int8`` quantises the decoder's weight matrix products to int8 (per output column; activations
+quantised on the fly, onnxruntime's dynamic quantisation), the encoder stays float32.
 """
 from __future__ import annotations
 
@@ -34,10 +43,28 @@ import torch
 import torch.nn as nn
 
 from .config import ModelConfig, model_from_dict
-from .model import D4RT, count_parameters, truncated_soft_argmax
+from .model import D4RT, CrossAttention, Decoder, count_parameters, truncated_soft_argmax
 
 FORMAT = 'd4rt-model/1'
 OPSET = 17
+GRAPHS = ('fast', 'legacy')
+
+
+class _GraphStyle:
+    """Sets how the decoder exports (see the module notes) for the duration of a ``with``."""
+
+    def __init__(self, graph: str):
+        if graph not in GRAPHS:
+            raise ValueError(f'graph ({graph!r}) must be one of {", ".join(GRAPHS)}')
+        self.graph = graph
+
+    def __enter__(self):
+        self.saved = (CrossAttention.fused, Decoder.legacy_correlation)
+        CrossAttention.fused = self.graph == 'fast'
+        Decoder.legacy_correlation = self.graph == 'legacy'
+
+    def __exit__(self, *exc):
+        CrossAttention.fused, Decoder.legacy_correlation = self.saved
 TRAINING_DIR = Path(__file__).resolve().parents[1]
 
 
@@ -199,10 +226,12 @@ def load_weights(model: D4RT, state: dict, source: str) -> None:
 
 
 def export_model(model: D4RT, cfg: ModelConfig, out: Path, name: str = 'd4rt-tiny', extra: dict | None = None,
-                 kv: bool = False) -> Path:
+                 kv: bool = False, graph: str = 'fast', int8: bool = False) -> Path:
     """Exports into ``out`` atomically (temp folder beside it, then rename). Other files already in
     ``out`` (a model card, evaluations, pictures) are kept; ``encoder.onnx``, ``decoder.onnx`` (and
-    with ``kv`` ``kv.onnx``) and ``manifest.json`` are replaced. Returns ``out``."""
+    with ``kv`` ``kv.onnx``) and ``manifest.json`` are replaced. ``graph``: ``'fast'`` or
+    ``'legacy'``, ``int8``: quantise the decoder (see the module notes). Returns ``out``."""
+    style = _GraphStyle(graph)
     model = model.eval().cpu()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -210,7 +239,8 @@ def export_model(model: D4RT, cfg: ModelConfig, out: Path, name: str = 'd4rt-tin
     tmp.chmod(0o755)
     try:
         video, aspect, coords, times, patches = example_inputs(cfg)
-        with torch.no_grad():
+        ms = {'custom_opsets': {'com.microsoft': 1}} if graph == 'fast' else {}
+        with torch.no_grad(), style:
             mem = model.encoder(video, aspect)
             torch.onnx.export(_Enc(model), (video, aspect), str(tmp / 'encoder.onnx'),
                               input_names=['video', 'aspect'], output_names=['memory'],
@@ -223,11 +253,18 @@ def export_model(model: D4RT, cfg: ModelConfig, out: Path, name: str = 'd4rt-tin
                                   output_names=names, opset_version=OPSET, do_constant_folding=True)
                 torch.onnx.export(_DecKV(model), (mem, coords, times, patches, *_KV(model)(mem)),
                                   str(tmp / 'decoder.onnx'), input_names=['memory', 'coords', 'times', 'patches', *names],
-                                  output_names=outs, dynamic_axes=dynamic, opset_version=OPSET, do_constant_folding=True)
+                                  output_names=outs, dynamic_axes=dynamic, opset_version=OPSET, do_constant_folding=True, **ms)
             else:
                 torch.onnx.export(_Dec(model), (mem, coords, times, patches), str(tmp / 'decoder.onnx'),
                                   input_names=['memory', 'coords', 'times', 'patches'], output_names=outs,
-                                  dynamic_axes=dynamic, opset_version=OPSET, do_constant_folding=True)
+                                  dynamic_axes=dynamic, opset_version=OPSET, do_constant_folding=True, **ms)
+        if int8:
+            import onnx
+            from opend4rt.graph import to_int8_dynamic
+            dec = onnx.load(str(tmp / 'decoder.onnx'))
+            to_int8_dynamic(dec)
+            onnx.save_model(dec, str(tmp / 'decoder.onnx'))
+        extra = {**(extra or {}), 'graph': graph, **({'dtype': 'int8 (decoder weights)'} if int8 else {})}
         info = {'parameters': count_parameters(model.encoder) + count_parameters(model.decoder), **(extra or {})}
         man = manifest(cfg, name, {'info': info}, hashes=graph_hashes(tmp, KV_FILES if kv else FILES), kv=kv)
         (tmp / 'manifest.json').write_text(json.dumps(man, indent=2) + '\n')
@@ -331,6 +368,8 @@ def main(argv=None):
     ap.add_argument('--name', default='d4rt-tiny')
     ap.add_argument('--parity', action='store_true')
     ap.add_argument('--kv', action='store_true', help='also write kv.onnx, computed once per scene (see the notes)')
+    ap.add_argument('--graph', choices=GRAPHS, default='fast', help='how the decoder is written (see the notes)')
+    ap.add_argument('--int8', action='store_true', help="quantise the decoder's weights to int8 (see the notes)")
     ap.add_argument('--rehash', type=Path, metavar='FOLDER',
                     help="only rewrite FOLDER/manifest.json's hashes from its graph files")
     args = ap.parse_args(argv)
@@ -342,7 +381,7 @@ def main(argv=None):
         ap.error('--ckpt and --out are required (or --rehash FOLDER)')
     model, cfg, st = load_checkpoint(args.ckpt)
     extra = {'trainedSteps': st.get('total_steps', st.get('step'))}
-    export_model(model, cfg, args.out, args.name, extra, kv=args.kv)
+    export_model(model, cfg, args.out, args.name, extra, kv=args.kv, graph=args.graph, int8=args.int8)
     print(f'exported {args.name} ({count_parameters(model):,} parameters) to {args.out}')
     for f in sorted(args.out.iterdir()):
         print(f'  {f.name}: {f.stat().st_size / 1e6:.2f} MB')

@@ -36,6 +36,26 @@ def _attention(q, k, v):
     return torch.matmul(torch.softmax(w, dim=-1), v)
 
 
+class FusedAttention(torch.autograd.Function):
+    """Multi-head attention of projected q [B, Q, C], k, v [B, N, C] -> [B, Q, C] (heads split
+    inside): in PyTorch the plain ops of :func:`_attention`; exported as one
+    ``com.microsoft::MultiHeadAttention`` node, which onnxruntime (CPU, wasm and WebGPU) runs as a
+    fused kernel instead of MatMul, Softmax, MatMul and the transposes between them."""
+
+    @staticmethod
+    def forward(ctx, q, k, v, heads: int):
+        b, s, c = q.shape
+        n = k.shape[1]
+        split = lambda t, m: t.reshape(b, m, heads, c // heads).transpose(1, 2)
+        return _attention(split(q, s), split(k, n), split(v, n)).transpose(1, 2).reshape(b, s, c)
+
+    @staticmethod
+    def symbolic(g, q, k, v, heads: int):
+        out = g.op('com.microsoft::MultiHeadAttention', q, k, v, num_heads_i=heads)
+        out.setType(q.type())   # [B, Q, C] like q, for the exporter's shape inference
+        return out
+
+
 class SelfAttention(nn.Module):
     def __init__(self, dim: int, heads: int):
         super().__init__()
@@ -58,10 +78,15 @@ class CrossAttention(nn.Module):
         self.kv = nn.Linear(dim, 2 * dim)
         self.proj = nn.Linear(dim, dim)
 
+    fused = False   # set by the export: one fused multi-head attention op (see FusedAttention)
+
     def forward(self, x, mem, bias=None):
         b, q, c = x.shape
         n = mem.shape[1]
         h = self.heads
+        if self.fused and bias is None:
+            kv = self.kv(mem)
+            return self.proj(FusedAttention.apply(self.q(x), kv[..., :c], kv[..., c:], h))
         qh = self.q(x).reshape(b, q, h, c // h).transpose(1, 2)
         kv = self.kv(mem).reshape(b, n, 2, h, c // h).permute(2, 0, 3, 1, 4)
         if bias is None:
@@ -289,6 +314,8 @@ class DecoderBlock(nn.Module):
 class Decoder(nn.Module):
     """memory [B, N, C], coords [B, Q, 2], times int64 [B, Q, 3], patches [B, Q, 3 p p] -> heads."""
 
+    legacy_correlation = False   # the first export's correlation (for speed comparisons only)
+
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.cfg = cfg
@@ -392,10 +419,28 @@ class Decoder(nn.Module):
         gy = (coords[..., 1] * (cfg.H - 1) - 1.5) / 4
         base = (torch.arange(b, device=coords.device)[:, None] * cfg.T + times[..., 0]) * P
         fs = bilinear_gather(feats.reshape(b * cfg.T * P, cf), base, gx, gy, h4, w4)           # [B, Q, Cf]
-        logits = torch.matmul(fs * (torch.exp(self.corr_logit_scale) / math.sqrt(cf)), feats.transpose(1, 2))
-        other = (self.corr_frame[None, None, :] != times[..., 1:2]).float() * -1e4            # [B, Q, T P]
-        p = torch.softmax(logits + other, dim=-1)
-        return torch.matmul(p, self.corr_uv), p.max(dim=-1, keepdim=True)[0]
+        fs = fs * (torch.exp(self.corr_logit_scale) / math.sqrt(cf))
+        if self.legacy_correlation:   # the first export: a softmax over every frame, -1e4 off the target
+            logits = torch.matmul(fs, feats.transpose(1, 2))
+            other = (self.corr_frame[None, None, :] != times[..., 1:2]).float() * -1e4        # [B, Q, T P]
+            p = torch.softmax(logits + other, dim=-1)
+            return torch.matmul(p, self.corr_uv), p.max(dim=-1, keepdim=True)[0]
+        # the target frame's P logits only (the same answer: exp(-1e4) is 0 in float32), so the
+        # softmax and the expected position see P values instead of T P
+        if b == 1:
+            # one clip (inference): the logits against the frames the queries target only, so a
+            # chunk of dense queries (one or two target frames) computes 1/8 - 1/16 of them
+            u, inv = torch.unique(times[0, :, 1], sorted=True, return_inverse=True)       # [U], [Q]
+            fu = feats[0].reshape(cfg.T, P, cf)[u].reshape(-1, cf)                         # [U P, Cf]
+            lg = torch.matmul(fs[0], fu.transpose(0, 1))                                   # [Q, U P]
+            rows = torch.arange(q, device=coords.device) * u.shape[0] + inv
+            logits = lg.reshape(-1, P)[rows][None]                                         # [1, Q, P]
+        else:
+            logits = torch.matmul(fs, feats.transpose(1, 2))
+            idx = times[..., 1][..., None, None].expand(b, q, 1, P)
+            logits = torch.gather(logits.reshape(b, q, cfg.T, P), 2, idx).reshape(b, q, P)
+        p = torch.softmax(logits, dim=-1)
+        return torch.matmul(p, self.corr_uv[:P]), p.max(dim=-1, keepdim=True)[0]
 
     def depth_map(self, memory):
         """The dense depth head's log-depth maps, flat [B T H W, 1] (per pixel of every frame)."""

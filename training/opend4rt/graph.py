@@ -74,8 +74,10 @@ def _quantise_columns(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return q, scale
 
 
-def to_int8_dynamic(model: onnx.ModelProto, min_columns: int = 8) -> int:
-    """Rewrites ``model`` in place (see the module notes); returns the number of MatMuls quantised."""
+def to_int8_dynamic(model: onnx.ModelProto, min_columns: int = 8, include=None) -> int:
+    """Rewrites ``model`` in place (see the module notes); returns the number of MatMuls quantised.
+    ``include``: a predicate on a MatMul node's name (e.g. ``/decoder/blocks.0/mlp/fc1/MatMul``);
+    only the MatMuls it accepts are quantised (default: all)."""
     g = model.graph
     inits = {t.name: t for t in g.initializer}
     users: dict = {}
@@ -85,7 +87,8 @@ def to_int8_dynamic(model: onnx.ModelProto, min_columns: int = 8) -> int:
     nodes, new_inits, drop, count = [], [], set(), 0
     for n in g.node:
         w = inits.get(n.input[1]) if n.op_type == 'MatMul' and len(n.input) == 2 else None
-        if w is None or w.data_type != TensorProto.FLOAT or len(w.dims) != 2 or w.dims[1] < min_columns:
+        if (w is None or w.data_type != TensorProto.FLOAT or len(w.dims) != 2 or w.dims[1] < min_columns
+                or (include is not None and not include(n.name))):
             nodes.append(n)
             continue
         q, scale = _quantise_columns(numpy_helper.to_array(w))

@@ -4,6 +4,7 @@ import json
 import shutil
 from pathlib import Path
 
+import onnx
 import pytest
 import torch
 
@@ -50,6 +51,57 @@ def test_export_and_onnxruntime_parity(tmp_path, options):
     diffs = parity(model, cfg, out, q=101)
     print('max abs differences', diffs)
     assert_parity(diffs)
+
+
+@pytest.mark.skipif(node_missing, reason='node is needed to run onnxruntime-node')
+@pytest.mark.parametrize('graph', ['fast', 'legacy'])
+def test_both_decoder_graphs_match_pytorch(tmp_path, graph):
+    """--graph fast (fused attention, the target frame's correlation only) and --graph legacy (the
+    first export) both give PyTorch's answers; a blocked-attention block ('t') keeps plain ops."""
+    from dataclasses import replace
+    cfg = replace(preset('tiny').model, **CORR, dec_attn='tg')
+    torch.manual_seed(0)
+    model = D4RT(cfg).eval()
+    for p in model.parameters():
+        if float(p.abs().sum()) == 0:
+            torch.nn.init.normal_(p, std=0.1)
+    out = export_model(model, cfg, tmp_path / 'model', graph=graph)
+    ops = {n.op_type for n in onnx.load(str(out / 'decoder.onnx')).graph.node}
+    assert ('MultiHeadAttention' in ops) == (graph == 'fast')
+    assert ('Unique' in ops) == (graph == 'fast')
+    assert json.loads((out / 'manifest.json').read_text())['info']['graph'] == graph
+    assert_parity(parity(model, cfg, out, q=101))
+
+
+@pytest.mark.parametrize('batch', [1, 3])
+def test_target_frame_correlation_equals_the_masked_softmax(batch):
+    """The correlation over the target frame's positions only (one clip: over the frames the
+    queries target) is the first export's softmax over every frame with -1e4 off the target."""
+    from dataclasses import replace
+    from d4rt_train.model import Decoder
+    cfg = replace(preset('tiny').model, **CORR)
+    torch.manual_seed(1)
+    model = D4RT(cfg).eval()
+    g = torch.Generator().manual_seed(2)
+    memory = torch.randn(batch, cfg.tokens, cfg.width, generator=g)
+    coords = torch.rand(batch, 50, 2, generator=g)
+    times = torch.randint(0, cfg.T, (batch, 50, 3), generator=g)
+    times[:, :20, 1] = 3      # repeated target frames, as in a chunk of dense queries
+    with torch.no_grad():
+        new = model.decoder.correlate(memory, coords, times)
+        Decoder.legacy_correlation = True
+        try:
+            old = model.decoder.correlate(memory, coords, times)
+        finally:
+            Decoder.legacy_correlation = False
+    for a, b in zip(new, old):
+        assert torch.allclose(a, b, atol=1e-5), float((a - b).abs().max())
+
+
+def test_unknown_graph_is_named():
+    cfg = preset('tiny').model
+    with pytest.raises(ValueError, match="graph \\('fused'\\) must be one of fast, legacy"):
+        export_model(D4RT(cfg).eval(), cfg, Path('/nonexistent/never-written'), graph='fused')
 
 
 def test_failed_export_leaves_nothing(tmp_path):
