@@ -25,8 +25,12 @@ instead of once per chunk of queries (``d4rt-model/1``'s optional K/V graph).
 target frame's positions only; ``legacy`` writes the first export's graph (MatMul / Softmax
 attention, a softmax over every frame's positions with -1e4 off the target frame), kept so that
 ``d4rt bench --baseline-model`` can measure the speed-up side by side.
-``--int8`` quantises the decoder's weight matrix products to int8 (per output column; activations
-quantised on the fly, onnxruntime's dynamic quantisation), the encoder stays float32.
+``--int8`` quantises the decoder's query-path matrix products to int8: weights per output column,
+inputs to uint8 with fixed scales calibrated on rendered clips (``static``, the default; see
+:mod:`d4rt_train.quantize`: a query's answer does not depend on its chunk), or on the fly per input
+tensor (``--int8 dynamic``, onnxruntime's dynamic quantisation: answers move with the chunk's other
+queries). ``--int8-ranges FILE`` reads the calibration ranges from FILE, or calibrates and writes
+them there when it does not exist. The encoder stays float32.
 """
 from __future__ import annotations
 
@@ -75,6 +79,18 @@ class _Enc(nn.Module):
 
     def forward(self, video, aspect):
         return self.m.encoder(video, aspect)
+
+
+class _EncLayers(nn.Module):
+    """The encoder with the feature layers the tracker reads as a second output."""
+
+    def __init__(self, m, layers):
+        super().__init__()
+        self.m = m
+        self.layers = tuple(layers)
+
+    def forward(self, video, aspect):
+        return self.m.encoder(video, aspect, layers=self.layers)
 
 
 class _Dec(nn.Module):
@@ -165,18 +181,49 @@ def graph_hashes(folder: Path, files: dict) -> dict:
 
 FILES = {'encoder': 'encoder.onnx', 'decoder': 'decoder.onnx'}
 KV_FILES = {**FILES, 'kv': 'kv.onnx'}
+TRACKER_FILE = 'tracker.onnx'
+#: every graph role a model folder may name (in ``files`` order)
+ROLES = ('encoder', 'decoder', 'kv', 'tracker')
+
+
+def tracker_specs(cfg: ModelConfig, n_layers: int) -> tuple[dict, dict]:
+    """(the encoder's ``layers`` output spec, the manifest's ``tracker`` section) of a model whose
+    tracker reads ``n_layers`` feature layers."""
+    T, n, c = cfg.T, cfg.tokens, cfg.width
+    layers = {'dtype': 'float32', 'shape': [1, n_layers, 1 + cfg.tubelets, c]}
+    section = {
+        'inputs': {'memory': {'dtype': 'float32', 'shape': [1, n, c]},
+                   'layers': dict(layers),
+                   'coords': {'dtype': 'float32', 'shape': [1, 'N', 2]},
+                   'frames': {'dtype': 'int64', 'shape': [1, 'N']}},
+        'outputs': {'xyz': {'dtype': 'float32', 'shape': [1, T, 'N', 3], 'decode': 'log-depth'},
+                    'uv': {'dtype': 'float32', 'shape': [1, T, 'N', 2, cfg.uv_bins],
+                           'decode': 'truncated-soft-argmax', 'bins': cfg.uv_bins,
+                           'range': [0, 1], 'window': cfg.uv_window},
+                    'visibility': {'dtype': 'float32', 'shape': [1, T, 'N'], 'decode': 'sigmoid'},
+                    'confidence': {'dtype': 'float32', 'shape': [1, T, 'N'], 'decode': 'sigmoid'}},
+    }
+    return layers, section
 
 
 def manifest(cfg: ModelConfig, name: str, extra: dict | None = None, hashes: dict | None = None,
-             kv: bool = False) -> dict:
+             kv: bool = False, tracker_layers: int = 0) -> dict:
     """The manifest of a model; ``hashes`` (from :func:`graph_hashes`) follows ``files`` when given;
-    ``kv``: with the K/V graph (see the module notes)."""
+    ``kv``: with the K/V graph (see the module notes); ``tracker_layers`` > 0: with the tracker graph
+    (``files.tracker``, the encoder's ``layers`` output of that many feature layers and the
+    ``tracker`` section)."""
     T, H, W, p, n, c = cfg.T, cfg.H, cfg.W, cfg.query_patch, cfg.tokens, cfg.width
     kv_specs = {k: {'dtype': 'float32', 'shape': [1, 1 + cfg.tubelets, 2 * cfg.dec_width]} for k in kv_names(cfg)} if kv else {}
+    files = dict(KV_FILES if kv else FILES)
+    enc_out = {'memory': {'dtype': 'float32', 'shape': [1, n, c]}}
+    trk = {}
+    if tracker_layers:
+        files['tracker'] = TRACKER_FILE
+        enc_out['layers'], trk['tracker'] = tracker_specs(cfg, tracker_layers)
     return {
         'format': FORMAT,
         'name': name,
-        'files': dict(KV_FILES if kv else FILES),
+        'files': files,
         **({'hashes': hashes} if hashes is not None else {}),
         'clip': {'frames': T, 'height': H, 'width': W, 'frameSelection': 'round-linspace',
                  'resize': 'bilinear-align-corners-box'},
@@ -186,7 +233,7 @@ def manifest(cfg: ModelConfig, name: str, extra: dict | None = None, hashes: dic
         'encoder': {
             'inputs': {'video': {'dtype': 'float32', 'shape': [1, T, 3, H, W]},
                        'aspect': {'dtype': 'float32', 'shape': [1]}},
-            'outputs': {'memory': {'dtype': 'float32', 'shape': [1, n, c]}},
+            'outputs': enc_out,
         },
         **({'kv': {'inputs': {'memory': {'dtype': 'float32', 'shape': [1, n, c]}}, 'outputs': kv_specs}} if kv else {}),
         'decoder': {
@@ -202,6 +249,7 @@ def manifest(cfg: ModelConfig, name: str, extra: dict | None = None, hashes: dic
                         'visibility': {'dtype': 'float32', 'shape': [1, 'Q'], 'decode': 'sigmoid'},
                         'confidence': {'dtype': 'float32', 'shape': [1, 'Q'], 'decode': 'sigmoid'}},
         },
+        **trk,
         'config': {k: (list(v) if isinstance(v, tuple) else v) for k, v in cfg.__dict__.items()},
         **(extra or {}),
     }
@@ -226,12 +274,21 @@ def load_weights(model: D4RT, state: dict, source: str) -> None:
 
 
 def export_model(model: D4RT, cfg: ModelConfig, out: Path, name: str = 'd4rt-tiny', extra: dict | None = None,
-                 kv: bool = False, graph: str = 'fast', int8: bool = False) -> Path:
+                 kv: bool = False, graph: str = 'fast', int8: str | None = None, tracker=None,
+                 int8_ranges: dict | None = None) -> Path:
     """Exports into ``out`` atomically (temp folder beside it, then rename). Other files already in
     ``out`` (a model card, evaluations, pictures) are kept; ``encoder.onnx``, ``decoder.onnx`` (and
     with ``kv`` ``kv.onnx``) and ``manifest.json`` are replaced. ``graph``: ``'fast'`` or
-    ``'legacy'``, ``int8``: quantise the decoder (see the module notes). Returns ``out``."""
+    ``'legacy'``, ``int8``: ``'static'`` (with ``int8_ranges``, from
+    :func:`d4rt_train.quantize.calibration_ranges`) or ``'dynamic'`` quantises the decoder (see the
+    module notes). ``tracker``: a
+    :class:`d4rt_train.tracker.Tracker` to write as ``tracker.onnx`` (N dynamic), with the
+    encoder's extra ``layers`` output. Returns ``out``."""
     style = _GraphStyle(graph)
+    if int8 not in (None, 'static', 'dynamic'):
+        raise ValueError(f"int8 ({int8!r}) must be None, 'static' or 'dynamic'")
+    if int8 == 'static' and not int8_ranges:
+        raise ValueError("int8 'static' needs int8_ranges (d4rt_train.quantize.calibration_ranges)")
     model = model.eval().cpu()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -242,9 +299,24 @@ def export_model(model: D4RT, cfg: ModelConfig, out: Path, name: str = 'd4rt-tin
         ms = {'custom_opsets': {'com.microsoft': 1}} if graph == 'fast' else {}
         with torch.no_grad(), style:
             mem = model.encoder(video, aspect)
-            torch.onnx.export(_Enc(model), (video, aspect), str(tmp / 'encoder.onnx'),
-                              input_names=['video', 'aspect'], output_names=['memory'],
-                              opset_version=OPSET, do_constant_folding=True)
+            if tracker is None:
+                torch.onnx.export(_Enc(model), (video, aspect), str(tmp / 'encoder.onnx'),
+                                  input_names=['video', 'aspect'], output_names=['memory'],
+                                  opset_version=OPSET, do_constant_folding=True)
+            else:
+                tracker = tracker.eval().cpu()
+                lays = tracker.tcfg.layers
+                _, layers = model.encoder(video, aspect, layers=lays)
+                torch.onnx.export(_EncLayers(model, lays), (video, aspect), str(tmp / 'encoder.onnx'),
+                                  input_names=['video', 'aspect'], output_names=['memory', 'layers'],
+                                  opset_version=OPSET, do_constant_folding=True)
+                tcoords, tframes = coords[:, :5], times[:, :5, 0]
+                tdyn = {'coords': {1: 'N'}, 'frames': {1: 'N'}, 'xyz': {2: 'N'}, 'uv': {2: 'N'},
+                        'visibility': {2: 'N'}, 'confidence': {2: 'N'}}
+                torch.onnx.export(tracker, (mem, layers, tcoords, tframes), str(tmp / TRACKER_FILE),
+                                  input_names=['memory', 'layers', 'coords', 'frames'],
+                                  output_names=['xyz', 'uv', 'visibility', 'confidence'], dynamic_axes=tdyn,
+                                  opset_version=OPSET, do_constant_folding=True, **ms)
             outs = ['xyz', 'uv', 'visibility', 'confidence']
             dynamic = {k: {1: 'Q'} for k in ('coords', 'times', 'patches', *outs)}
             if kv:
@@ -260,13 +332,27 @@ def export_model(model: D4RT, cfg: ModelConfig, out: Path, name: str = 'd4rt-tin
                                   dynamic_axes=dynamic, opset_version=OPSET, do_constant_folding=True, **ms)
         if int8:
             import onnx
-            from opend4rt.graph import to_int8_dynamic
+            from opend4rt.graph import to_int8_dynamic, to_int8_static
             dec = onnx.load(str(tmp / 'decoder.onnx'))
-            to_int8_dynamic(dec)
+            n = to_int8_static(dec, int8_ranges) if int8 == 'static' else to_int8_dynamic(dec)
+            if n == 0:
+                raise ValueError('int8: no MatMul of the decoder was quantised (do the ranges name its nodes?)')
             onnx.save_model(dec, str(tmp / 'decoder.onnx'))
-        extra = {**(extra or {}), 'graph': graph, **({'dtype': 'int8 (decoder weights)'} if int8 else {})}
+        dtype = {'static': 'int8 (decoder: weights per column, activations calibrated)',
+                 'dynamic': 'int8 (decoder: weights per column, activations dynamic)'}.get(int8)
+        extra = {**(extra or {}), 'graph': graph, **({'dtype': dtype} if dtype else {})}
         info = {'parameters': count_parameters(model.encoder) + count_parameters(model.decoder), **(extra or {})}
-        man = manifest(cfg, name, {'info': info}, hashes=graph_hashes(tmp, KV_FILES if kv else FILES), kv=kv)
+        files = dict(KV_FILES if kv else FILES)
+        n_layers = 0
+        if tracker is not None:
+            from .tracker import tracker_to_dict
+            files['tracker'] = TRACKER_FILE
+            n_layers = len(tracker.tcfg.layers)
+            info['tracker'] = {'parameters': count_parameters(tracker), 'config': tracker_to_dict(tracker.tcfg),
+                               'encoderLayers': list(tracker.tcfg.layers),
+                               'queries': 'one call = one set of tracks: queries attend to each other '
+                                          '(permutation-equivariant); chunks are separate sets'}
+        man = manifest(cfg, name, {'info': info}, hashes=graph_hashes(tmp, files), kv=kv, tracker_layers=n_layers)
         (tmp / 'manifest.json').write_text(json.dumps(man, indent=2) + '\n')
         if out.exists():
             # keep what else the folder holds (model card, evaluations, pictures): only the three
@@ -298,7 +384,7 @@ def rehash(folder: Path) -> dict:
     folder = Path(folder)
     path = folder / 'manifest.json'
     old = json.loads(path.read_text())
-    hashes = graph_hashes(folder, {role: old['files'][role] for role in KV_FILES if role in old['files']})
+    hashes = graph_hashes(folder, {role: old['files'][role] for role in ROLES if role in old['files']})
     new = {}
     for k, v in old.items():
         if k == 'hashes':
@@ -361,6 +447,36 @@ def parity(model: D4RT, cfg: ModelConfig, folder: Path, q: int = 333) -> dict:
     return diffs
 
 
+def tracker_parity(model: D4RT, cfg: ModelConfig, tracker, folder: Path, counts=(1, 300)) -> dict:
+    """Max abs difference between onnxruntime and PyTorch of the encoder's ``layers`` and of every
+    tracker output, for each number of queries in ``counts`` (the real encoder output of a random
+    video as the tracker's memory and layers); ``uvDecoded<N>``: the decoded 2D positions;
+    ``uvLogitScale<N>``: max |uv logit| (the Gaussian bump makes logits large: compare relatively)."""
+    video, aspect, _, _, _ = example_inputs(cfg, seed=2)
+    lays = tracker.tcfg.layers
+    with torch.no_grad():
+        mem, layers = model.encoder(video, aspect, layers=lays)
+    enc = ort_run(folder / 'encoder.onnx', {'video': video.numpy(), 'aspect': aspect.numpy()})
+    diffs = {'memory': float(np.abs(enc['memory'] - mem.numpy()).max()),
+             'layers': float(np.abs(enc['layers'] - layers.numpy()).max())}
+    g = torch.Generator().manual_seed(3)
+    for n in counts:
+        coords = torch.rand(1, n, 2, generator=g)
+        frames = torch.randint(0, cfg.T, (1, n), generator=g)
+        with torch.no_grad():
+            ref = tracker(mem, layers, coords, frames)
+        got = ort_run(folder / TRACKER_FILE, {'memory': mem.numpy(), 'layers': layers.numpy(),
+                                               'coords': coords.numpy(), 'frames': frames.numpy()})
+        for name, r in zip(('xyz', 'uv', 'visibility', 'confidence'), ref):
+            if got[name].shape != tuple(r.shape):
+                raise AssertionError(f'tracker {name}: onnxruntime shape {got[name].shape} != {tuple(r.shape)}')
+            diffs[f'{name}{n}'] = float(np.abs(got[name] - r.numpy()).max())
+        diffs[f'uvLogitScale{n}'] = float(ref[1].abs().max())
+        diffs[f'uvDecoded{n}'] = float((truncated_soft_argmax(torch.from_numpy(got['uv']), cfg.uv_window)
+                                        - truncated_soft_argmax(ref[1], cfg.uv_window)).abs().max())
+    return diffs
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--ckpt', type=Path)
@@ -369,7 +485,12 @@ def main(argv=None):
     ap.add_argument('--parity', action='store_true')
     ap.add_argument('--kv', action='store_true', help='also write kv.onnx, computed once per scene (see the notes)')
     ap.add_argument('--graph', choices=GRAPHS, default='fast', help='how the decoder is written (see the notes)')
-    ap.add_argument('--int8', action='store_true', help="quantise the decoder's weights to int8 (see the notes)")
+    ap.add_argument('--int8', nargs='?', const='static', choices=('static', 'dynamic'),
+                    help='quantise the decoder to int8 (see the notes)')
+    ap.add_argument('--int8-ranges', type=Path, metavar='FILE',
+                    help='calibration ranges for --int8 static: read, or calibrated and written when FILE does not exist')
+    ap.add_argument('--tracker', type=Path, metavar='CKPT',
+                    help='also write tracker.onnx from this train_tracker checkpoint (and the encoder\'s layers output)')
     ap.add_argument('--rehash', type=Path, metavar='FOLDER',
                     help="only rewrite FOLDER/manifest.json's hashes from its graph files")
     args = ap.parse_args(argv)
@@ -381,7 +502,22 @@ def main(argv=None):
         ap.error('--ckpt and --out are required (or --rehash FOLDER)')
     model, cfg, st = load_checkpoint(args.ckpt)
     extra = {'trainedSteps': st.get('total_steps', st.get('step'))}
-    export_model(model, cfg, args.out, args.name, extra, kv=args.kv, graph=args.graph, int8=args.int8)
+    tracker = None
+    if args.tracker is not None:
+        from .train_tracker import load_tracker
+        tracker, _, tst = load_tracker(args.tracker, cfg)
+        extra['trackerSteps'] = tst.get('step')
+    ranges = None
+    if args.int8 == 'static':
+        from .quantize import calibration_ranges, load_ranges, save_ranges
+        if args.int8_ranges is not None and args.int8_ranges.exists():
+            ranges = load_ranges(args.int8_ranges)
+        else:
+            ranges = calibration_ranges(model, cfg)
+            if args.int8_ranges is not None:
+                save_ranges(ranges, args.int8_ranges)
+    export_model(model, cfg, args.out, args.name, extra, kv=args.kv, graph=args.graph, int8=args.int8,
+                 tracker=tracker, int8_ranges=ranges)
     print(f'exported {args.name} ({count_parameters(model):,} parameters) to {args.out}')
     for f in sorted(args.out.iterdir()):
         print(f'  {f.name}: {f.stat().st_size / 1e6:.2f} MB')
@@ -390,6 +526,11 @@ def main(argv=None):
         scale = diffs.pop('uvLogitScale')
         print('onnxruntime vs PyTorch max abs difference: ' + ', '.join(f'{k} {v:.2e}' for k, v in diffs.items())
               + f' (uv logits up to {scale:.3g})')
+        if tracker is not None:
+            td = tracker_parity(model, cfg, tracker, args.out)
+            print('tracker: onnxruntime vs PyTorch max abs difference: '
+                  + ', '.join(f'{k} {v:.2e}' for k, v in td.items() if not k.startswith('uvLogitScale'))
+                  + ' (uv logits up to ' + ', '.join(f'{v:.3g}' for k, v in td.items() if k.startswith('uvLogitScale')) + ')')
 
 
 if __name__ == '__main__':

@@ -12,6 +12,9 @@ ONNX graph; inputs and outputs stay float32, so a rewritten graph is a drop-in r
   onnxruntime's own ``quantize_dynamic`` writes and its CPU provider fuses into one kernel:
   ``DynamicQuantizeLinear(A) -> MatMulInteger(A_u8, W_s8) -> Cast -> Mul(a_scale * w_scale)``, with
   ``W`` quantised symmetrically per output column (``w_scale[n] = max |W[:, n]| / 127``).
+- :func:`to_int8_static`: weights as above, each activation with a scale fixed from calibration
+  ranges, in the QDQ form onnxruntime fuses into ``MatMulIntegerToFloat``; a row's answer does not
+  depend on the rest of the batch.
 - :func:`save`: one ``.onnx`` file, or with ``external=True`` the graph plus one ``<name>.data`` file
   holding every initializer over 1 KiB (protobuf cannot hold a graph over 2 GiB).
 """
@@ -78,6 +81,66 @@ def to_int8_dynamic(model: onnx.ModelProto, min_columns: int = 8, include=None) 
     """Rewrites ``model`` in place (see the module notes); returns the number of MatMuls quantised.
     ``include``: a predicate on a MatMul node's name (e.g. ``/decoder/blocks.0/mlp/fc1/MatMul``);
     only the MatMuls it accepts are quantised (default: all)."""
+    return _quantise_matmuls(model, min_columns, include)
+
+
+def to_int8_static(model: onnx.ModelProto, ranges: dict, min_columns: int = 8) -> int:
+    """Static int8 in onnxruntime's QDQ form: each MatMul named in ``ranges`` (node name -> (min, max)
+    of its input over calibration data) with a 2D float32 weight becomes
+    ``QuantizeLinear(A, a_scale, a_zero) -> DequantizeLinear -> MatMul <- DequantizeLinear(W_s8,
+    w_scale per column)``, which onnxruntime's CPU provider fuses into one ``MatMulIntegerToFloat``
+    kernel. The activation's uint8 scale and zero point are fixed (values outside the range
+    saturate), so unlike dynamic quantisation, whose scale is taken over the whole input tensor, a
+    row's answer does not depend on the other rows of the batch (D4RT's queries stay independent).
+    Returns the number of MatMuls quantised."""
+    g = model.graph
+    inits = {t.name: t for t in g.initializer}
+    users: dict = {}
+    for n in g.node:
+        for i in n.input:
+            users[i] = users.get(i, 0) + 1
+    nodes, new_inits, drop, count = [], [], set(), 0
+    for n in g.node:
+        w = inits.get(n.input[1]) if n.op_type == 'MatMul' and len(n.input) == 2 else None
+        if (w is None or n.name not in ranges or w.data_type != TensorProto.FLOAT or len(w.dims) != 2
+                or w.dims[1] < min_columns):
+            nodes.append(n)
+            continue
+        q, scale = _quantise_columns(numpy_helper.to_array(w))
+        a_scale, a_zero = _activation_scale(*ranges[n.name])
+        b = n.name
+        names = {k: _unique(model, f'{b}/{k}') for k in ('w_s8', 'w_scale', 'w_zero', 'a_scale', 'a_zero')}
+        new_inits += [numpy_helper.from_array(q, names['w_s8']), numpy_helper.from_array(scale, names['w_scale']),
+                      numpy_helper.from_array(np.zeros(scale.shape, np.int8), names['w_zero']),
+                      numpy_helper.from_array(a_scale, names['a_scale']), numpy_helper.from_array(a_zero, names['a_zero'])]
+        nodes += [
+            helper.make_node('QuantizeLinear', [n.input[0], names['a_scale'], names['a_zero']], [f'{b}/a_u8'], name=f'{b}/quantise'),
+            helper.make_node('DequantizeLinear', [f'{b}/a_u8', names['a_scale'], names['a_zero']], [f'{b}/a_dq'], name=f'{b}/dequantise'),
+            helper.make_node('DequantizeLinear', [names['w_s8'], names['w_scale'], names['w_zero']], [f'{b}/w_dq'],
+                             name=f'{b}/dequantise_w', axis=1),
+            helper.make_node('MatMul', [f'{b}/a_dq', f'{b}/w_dq'], list(n.output), name=b),
+        ]
+        users[w.name] -= 1
+        if users[w.name] == 0:
+            drop.add(w.name)
+        count += 1
+    del g.node[:]
+    g.node.extend(nodes)
+    kept = [t for t in g.initializer if t.name not in drop]
+    del g.initializer[:]
+    g.initializer.extend(kept + new_inits)
+    return count
+
+
+def _activation_scale(lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
+    """uint8 asymmetric quantisation of [lo, hi] widened to contain 0 (as DynamicQuantizeLinear)."""
+    lo, hi = min(float(lo), 0.0), max(float(hi), 0.0)
+    scale = (hi - lo) / 255.0 if hi > lo else 1.0
+    zero = int(np.clip(np.rint(-lo / scale), 0, 255))
+    return np.array(scale, np.float32), np.array(zero, np.uint8)
+
+
+def _quantise_matmuls(model: onnx.ModelProto, min_columns: int, include) -> int:
     g = model.graph
     inits = {t.name: t for t in g.initializer}
     users: dict = {}

@@ -165,21 +165,78 @@ def test_rehash_rewrites_only_the_hashes(tmp_path, capsys):
 
 
 SHIPPED = Path(__file__).resolve().parents[2] / 'packages' / 'models' / 'd4rt-tiny'
+SHIPPED_FP32 = SHIPPED.with_name('d4rt-tiny-fp32')
 
 
-def test_shipped_manifest_hashes_are_its_graphs():
-    man = json.loads((SHIPPED / 'manifest.json').read_text())
-    assert man['hashes'] == {role: digest(SHIPPED / name) for role, name in man['files'].items()}
+@pytest.mark.parametrize('folder', [SHIPPED, SHIPPED_FP32], ids=['d4rt-tiny', 'd4rt-tiny-fp32'])
+def test_shipped_manifest_hashes_are_its_graphs(folder):
+    man = json.loads((folder / 'manifest.json').read_text())
+    assert man['hashes'] == {role: digest(folder / name) for role, name in man['files'].items()}
 CKPT = Path(__file__).resolve().parents[1] / 'checkpoints' / 'd4rt-tiny.pt'
 
 
 @pytest.mark.skipif(node_missing, reason='node is needed to run onnxruntime-node')
 def test_shipped_model_matches_its_checkpoint():
-    """The committed ONNX files are the committed checkpoint: onnxruntime on them vs PyTorch."""
+    """The committed float32 ONNX files are the committed checkpoint: onnxruntime on them vs PyTorch."""
     model, cfg, _ = load_checkpoint(CKPT)
-    man = json.loads((SHIPPED / 'manifest.json').read_text())
+    man = json.loads((SHIPPED_FP32 / 'manifest.json').read_text())
     assert man['config']['local_sample'] == cfg.local_sample
     assert man['memory'] == {'tokens': cfg.tokens, 'channels': cfg.width}
-    diffs = parity(model, cfg, SHIPPED, q=64)
+    diffs = parity(model, cfg, SHIPPED_FP32, q=64)
     print('shipped model: max abs differences', diffs)
     assert_parity(diffs)
+
+
+def test_shipped_int8_model_is_the_float32_one_quantised():
+    """d4rt-tiny (the default) is d4rt-tiny-fp32 with its decoder quantised by export --int8 with the
+    committed calibration ranges: the same encoder file, and a decoder equal to quantising the
+    float32 decoder now (the same nodes, the same int8 weights and scales)."""
+    from opend4rt.graph import to_int8_static
+    from onnx import numpy_helper
+    from d4rt_train.quantize import QUANTISED, load_ranges
+    assert digest(SHIPPED / 'encoder.onnx') == digest(SHIPPED_FP32 / 'encoder.onnx')
+    want = onnx.load(str(SHIPPED_FP32 / 'decoder.onnx'))
+    ranges = load_ranges(CKPT.with_name('d4rt-tiny-int8-ranges.json'))
+    # every product the calibration meant to quantise is in the graph, under the name calibrated
+    assert set(ranges) == {n.name for n in want.graph.node if n.op_type == 'MatMul' and QUANTISED.match(n.name)}
+    assert to_int8_static(want, ranges) == len(ranges)
+    got = onnx.load(str(SHIPPED / 'decoder.onnx'))
+    assert [(n.op_type, list(n.input), list(n.output)) for n in got.graph.node] == \
+        [(n.op_type, list(n.input), list(n.output)) for n in want.graph.node]
+    w = {t.name: numpy_helper.to_array(t) for t in want.graph.initializer}
+    g = {t.name: numpy_helper.to_array(t) for t in got.graph.initializer}
+    assert w.keys() == g.keys()
+    for name in w:
+        assert w[name].dtype == g[name].dtype and (w[name] == g[name]).all(), name
+    man = json.loads((SHIPPED / 'manifest.json').read_text())
+    assert man['name'] == 'd4rt-tiny' and man['info']['dtype'].startswith('int8 (decoder: weights per column, activations calibrated')
+
+
+@pytest.mark.skipif(node_missing, reason='node is needed to run onnxruntime-node')
+@pytest.mark.parametrize('mode', ['static', 'dynamic'])
+def test_int8_static_answers_do_not_depend_on_the_batch(tmp_path, mode):
+    """A query answered alone and inside a batch of 200: the same with static int8 (fixed scales),
+    not the same with dynamic int8 (one scale per input tensor), which is why static is shipped."""
+    import numpy as np
+    from d4rt_train.export import example_inputs, ort_run
+    from d4rt_train.quantize import calibration_ranges
+    model, cfg, _ = load_checkpoint(CKPT)
+    ranges = calibration_ranges(model, cfg, clips=1, queries=256) if mode == 'static' else None
+    out = export_model(model, cfg, tmp_path / 'm', int8=mode, int8_ranges=ranges)
+    video, aspect, coords, times, patches = example_inputs(cfg, q=200, seed=3)
+    with torch.no_grad():
+        mem = model.encoder(video, aspect).numpy()
+    run = lambda k: ort_run(out / 'decoder.onnx', {'memory': mem, 'coords': coords[:, :k].numpy(),
+                                                 'times': times[:, :k].numpy(), 'patches': patches[:, :k].numpy()})
+    alone, batch = run(1), run(200)
+    diff = max(float(np.abs(alone[k][:, 0] - batch[k][:, 0]).max()) for k in ('xyz', 'visibility', 'confidence'))
+    if mode == 'static':
+        assert diff < 1e-5, diff
+    else:
+        assert diff > 1e-4, diff
+
+
+def test_static_int8_needs_ranges():
+    cfg = preset('tiny').model
+    with pytest.raises(ValueError, match="int8 'static' needs int8_ranges"):
+        export_model(D4RT(cfg).eval(), cfg, Path('/nonexistent/never-written'), int8='static')
