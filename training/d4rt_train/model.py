@@ -265,10 +265,16 @@ class Encoder(nn.Module):
         self.norm = nn.LayerNorm(c)
         nn.init.normal_(self.aspect_token, std=0.02)
 
-    def forward(self, video, aspect):
+    def forward(self, video, aspect, layers: tuple = ()):
+        """The memory [B, N, C]; with ``layers`` (1-based block numbers, ascending, e.g. (2, 4, 6))
+        also the token sequences (aspect token + tubelet tokens, the first 1 + tubelets rows) after
+        those blocks, stacked [B, L, 1 + tubelets, C]; block ``depth`` gives the final LayerNorm-ed
+        tokens (the memory's first rows). The memory is the same either way."""
         cfg = self.cfg
         b = video.shape[0]
         tt, p = cfg.tubelet_t, cfg.patch
+        if layers and (list(layers) != sorted(set(layers)) or not 1 <= layers[0] or layers[-1] > cfg.depth):
+            raise ValueError(f'layers: {tuple(layers)} must be ascending block numbers in 1 .. {cfg.depth}')
         if cfg.stem == 'conv':
             frames = video.reshape(b * cfg.T, 3, cfg.H, cfg.W)
             feats = self.stem(frames, all_stages=True)
@@ -283,9 +289,14 @@ class Encoder(nn.Module):
         x = self.embed(x) + self.pos
         a = self.aspect_token + self.aspect_embed(torch.log(aspect).reshape(b, 1, 1))
         x = torch.cat([a, x], dim=1)
-        for blk in self.blocks:
+        kept = []
+        for i, blk in enumerate(self.blocks):
             x = blk(x, self.slices)
+            if i + 1 in layers and i + 1 < cfg.depth:
+                kept.append(x)
         x = self.norm(x)
+        if cfg.depth in layers:
+            kept.append(x)
         if cfg.depth_decoder == 'unet':
             d = depth_to_tokens(self.depth_unet(x[:, 1:], feats, frames), cfg)
             if d.shape[-1] < cfg.width:
@@ -294,6 +305,8 @@ class Encoder(nn.Module):
         if cfg.corr_track:   # [B T, Cf, H/4, W/4] -> rows of width C, frame-major then (y, x, channel)
             cf = self.corr_head(feats[1]).permute(0, 2, 3, 1)
             x = torch.cat([x, cf.reshape(b, cfg.corr_tokens, cfg.width)], dim=1)
+        if layers:
+            return x, torch.stack([k[:, : 1 + cfg.tubelets] for k in kept], dim=1)
         return x
 
 
