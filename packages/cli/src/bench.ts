@@ -29,13 +29,13 @@ import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { createDecoderInputs, fillDecoderInputs, randomQueries, type D4rtModel, type Scene, type Tensor } from '@d4rt/core';
-
-type QuerySet = ReturnType<typeof randomQueries>;
 import { embeddedModelPath, loadModel, readVideo } from '@d4rt/runtime-node';
 import type { CommandResult } from './commands.js';
 import { fixturesPath } from './demo-eval.js';
 import { intOption, parse } from './options.js';
 import { countModelFlops, measureMatmulPeaks, peakBasis, peakFraction, PEAK_N, type GraphFlops, type MatmulPeaks } from './roofline.js';
+
+type QuerySet = ReturnType<typeof randomQueries>;
 
 const median = (xs: number[]): number => {
   const s = xs.slice().sort((a, b) => a - b);
@@ -157,7 +157,7 @@ function rooflineFigures(
   }
   const other = (gs: GraphFlops[]): number => gs.reduce((t, g) => t + g.otherOutputElements, 0);
   notes.push(
-    `FLOPs: 2 per multiply-accumulate of MatMul, Gemm, Conv and their integer and fused forms, from the graphs with concrete shapes (onnx ${c.onnx}, training/tools/onnx_flops.py). ` +
+    `FLOPs: 2 per multiply-accumulate of MatMul, Gemm, Conv (their integer, QDQ int8 and fused forms) and of the two products inside MultiHeadAttention, from the graphs with concrete shapes (onnx ${c.onnx}, training/tools/onnx_flops.py). ` +
       `Other operators are not counted: their outputs total ${(other(encode) / 1e6).toFixed(1)} M elements per clip and ${(other([decoder]) / queries / 1e3).toFixed(1)} k per query, ` +
       `${((100 * other(encode)) / encFlops).toFixed(1)} % and ${((100 * other([decoder])) / decoder.flops).toFixed(1)} % of the counted FLOPs at one operation per element.`,
   );
