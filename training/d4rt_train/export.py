@@ -31,6 +31,15 @@ inputs to uint8 with fixed scales calibrated on rendered clips (``static``, the 
 tensor (``--int8 dynamic``, onnxruntime's dynamic quantisation: answers move with the chunk's other
 queries). ``--int8-ranges FILE`` reads the calibration ranges from FILE, or calibrates and writes
 them there when it does not exist. The encoder stays float32.
+
+``--tracker CKPT`` (a :mod:`d4rt_train.train_tracker` checkpoint) also writes ``tracker.onnx``
+(the trajectory decoder, :mod:`d4rt_train.tracker`: memory, layers [1, L, 1 + tubelets, C],
+coords [1, N, 2], frames int64 [1, N] -> xyz [1, T, N, 3], uv [1, T, N, 2, bins], visibility and
+confidence [1, T, N]; N dynamic), gives the encoder its optional second output ``layers`` (the
+token sequences after the tracker's encoder blocks; ``memory`` is unchanged) and lists both in the
+manifest (``files.tracker``, ``hashes.tracker``, ``encoder.outputs.layers``, a ``tracker``
+section, ``info.tracker``). ``--parity`` then also compares the encoder's ``layers`` and the
+tracker (N = 1 and N = 300) in onnxruntime-node with PyTorch.
 """
 from __future__ import annotations
 
