@@ -9,11 +9,11 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Intrinsics } from '@d4rt/geometry';
-import { DATASET_LAYOUTS, DATASET_LAYOUT_FILES, detectDatasetLayout, readDataset, readVideo, writeJson, writeOutputFolder, type Scene } from '@d4rt/runtime-node';
+import { DATASET_LAYOUTS, DATASET_LAYOUT_FILES, DEFAULT_UPSAMPLE, UPSAMPLE_MODES, detectDatasetLayout, readDataset, readVideo, writeJson, writeOutputFolder, type Scene } from '@d4rt/runtime-node';
 import { BASELINE_KEYS, METRIC_KEYS, blankVideo, evaluateScene, evaluateSequence, formatTable, meanResult, type EvalBaselines, type EvalMetrics, type EvalOutputs, type EvalResult } from './evaluate.js';
 import type { CommandResult } from './commands.js';
 import { checkFigurePath, checkOutputFilePath, figureRow, writeFigure, type FigureRow } from './figure.js';
-import { COMMON_HELP, COMMON_OPTIONS, UsageError, intOption, parse } from './options.js';
+import { COMMON_HELP, COMMON_OPTIONS, UPSAMPLE_HELP, UsageError, choiceOption, intOption, parse } from './options.js';
 import { watchableFps, writeCameraOutputs, writeDepthOutputs, writePointCloud, writeTrackOutputs, writeTrackOverlay } from './outputs.js';
 import { progressBar } from './progress-bar.js';
 import { openModel } from './session.js';
@@ -52,7 +52,7 @@ function lastLine(mean: ReturnType<typeof meanResult>): string {
 
 /** `d4rt demo`. */
 export async function runDemo(argv: string[], signal?: AbortSignal): Promise<CommandResult> {
-  const { values } = parse('demo', argv, { ...COMMON_OPTIONS, stats: { type: 'boolean', default: false }, prior: { type: 'boolean', default: false } }, false);
+  const { values } = parse('demo', argv, { ...COMMON_OPTIONS, stats: { type: 'boolean', default: false }, prior: { type: 'boolean', default: false }, upsample: { type: 'string' } }, false);
   if (values.help) {
     return {
       stdout: `d4rt demo [options]
@@ -67,6 +67,7 @@ that never move, identity poses, a 60 degree FOV).
   --prior              also run the prior baseline: the model on a blank video (one more encode
                        and the same queries again), and the inputDependence it gives
   --stats              print {"seconds", "maxRssMB"} as the last line (for benchmarks)
+${UPSAMPLE_HELP.demo}
 
 ${COMMON_HELP}
 `,
@@ -74,6 +75,7 @@ ${COMMON_HELP}
   }
   const t0 = performance.now();
   const chunkSize = intOption('demo', 'chunk-size', values['chunk-size'] as string, 1, 1 << 20)!;
+  const upsample = choiceOption('demo', 'upsample', values.upsample as string | undefined, UPSAMPLE_MODES);
   const out = resolve(values.out as string);
   const progress = progressBar({ quiet: values.quiet as boolean });
   const model = await openModel('demo', values, progress);
@@ -87,7 +89,7 @@ ${COMMON_HELP}
     try {
       if (values.prior) priorScene = await model.encode(blankVideo(video), { onProgress: progress, ...abort });
       const seq = { ...gt, video };
-      const ev = await evaluateScene(scene, seq, { protocol: 'fixture', chunkSize, onProgress: progress, ...abort, ...(priorScene && { priorScene }) });
+      const ev = await evaluateScene(scene, seq, { protocol: 'fixture', chunkSize, onProgress: progress, ...abort, ...(priorScene && { priorScene }), upsample: upsample ?? DEFAULT_UPSAMPLE });
       const cloud = await scene.pointCloud({ chunkSize, onProgress: progress, ...abort });
       const files = await writeOutputFolder(out, async (dir) => {
         await writeDepthOutputs(dir, ev.depth, scene, undefined, video);
@@ -133,7 +135,7 @@ function intrinsicsOption(value: string | undefined): Intrinsics | undefined {
 /** `d4rt eval`. */
 export async function runEval(argv: string[], signal?: AbortSignal): Promise<CommandResult> {
   const { out: _unused, ...common } = COMMON_OPTIONS;
-  const { values, positionals } = parse('eval', argv, { ...common, fixtures: { type: 'boolean', default: false }, json: { type: 'string' }, figure: { type: 'string' }, 'no-prior': { type: 'boolean', default: false }, intrinsics: { type: 'string' } });
+  const { values, positionals } = parse('eval', argv, { ...common, fixtures: { type: 'boolean', default: false }, json: { type: 'string' }, figure: { type: 'string' }, 'no-prior': { type: 'boolean', default: false }, intrinsics: { type: 'string' }, upsample: { type: 'string' } });
   if (values.help) {
     return {
       stdout: `d4rt eval <folder | file.npz ...> [options]
@@ -165,6 +167,7 @@ names inside, and "inputDependence" (6 significant digits; null where a metric d
                        the camera's intrinsics in pixels, for the layouts without their own
                        (tum-rgbd: else TUM's fr1/fr2/fr3 values by the folder name, or ROS's
                        default with a note; image-poses: else no focal error)
+${UPSAMPLE_HELP.eval}
   --figure <file.png>  also draw a picture: one row per sequence (the middle evaluated frame),
                        columns in this order, titled in the picture:
                          1 input frame (source resolution)   2 ground-truth depth
@@ -182,6 +185,7 @@ ${COMMON_HELP.replace(/\n {2}-o, --out.*$/m, '')}
   const folders = [...(values.fixtures ? heldoutFixtures() : []), ...positionals];
   if (folders.length === 0) throw new UsageError('d4rt eval: give at least one folder, or --fixtures (see d4rt eval --help)');
   const chunkSize = intOption('eval', 'chunk-size', values['chunk-size'] as string, 1, 1 << 20)!;
+  const upsample = choiceOption('eval', 'upsample', values.upsample as string | undefined, UPSAMPLE_MODES);
   const intrinsics = intrinsicsOption(values.intrinsics as string | undefined);
   const figure = values.figure === undefined ? undefined : await checkFigurePath(values.figure as string);
   const json = values.json === undefined ? undefined : await checkOutputFilePath(`--json (${JSON.stringify(values.json)})`, values.json as string, 'a .json file');
@@ -197,7 +201,7 @@ ${COMMON_HELP.replace(/\n {2}-o, --out.*$/m, '')}
       progress.label(seq.name);
       for (const note of seq.notes ?? []) process.stderr.write(`d4rt eval: ${seq.name} (${seq.layout}): ${note}\n`);
       const onOutputs = figure ? { onOutputs: (o: EvalOutputs, scene: Scene) => void rows.push(figureRow(seq, o, scene)) } : {};
-      results.push(await evaluateSequence(model, seq, { chunkSize, onProgress: progress, prior: !values['no-prior'], ...onOutputs, ...(signal && { signal }) }));
+      results.push(await evaluateSequence(model, seq, { chunkSize, onProgress: progress, prior: !values['no-prior'], ...onOutputs, ...(signal && { signal }), ...(upsample && { upsample }) }));
     }
   } finally {
     progress.done();

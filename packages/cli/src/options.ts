@@ -34,6 +34,17 @@ export const COMMON_HELP = `Common options:
   -q, --quiet          no progress output
   -h, --help           this help`;
 
+/** Help of `--upsample` for the commands that compute depth at the source size: `d4rt demo` (default joint-bilateral), `d4rt eval` (default none). */
+export const UPSAMPLE_HELP = {
+  demo: `  --upsample <mode>    depth at the clip's size, above the model's input (d4rt-tiny: 96x64):
+                       joint-bilateral (default: a grid of the model's size per frame, upsampled
+                       guided by the frame's colours) | bilinear (the same grid) | none (one query
+                       per pixel, as training's evaluation: 4x the queries)`,
+  eval: `  --upsample <mode>    d4rt-clip/1 clips' depth at the source size: none (default: one query per
+                       pixel, as training's evaluate.py) | joint-bilateral | bilinear (a grid of
+                       the model's size per frame, upsampled: Scene.depth's default)`,
+};
+
 /** Parses `argv` with `options`, turning parse failures into {@link UsageError}. */
 export function parse(
   command: string,

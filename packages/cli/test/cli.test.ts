@@ -63,6 +63,10 @@ describe('usage', () => {
     [['depth', 'a.mp4', '--overlap', '3'], /--overlap \(3\) needs --all-frames or --fps/],
     [['depth', 'a.mp4', '--all-frames', '--fps', '5'], /give --all-frames or --fps, not both/],
     [['track', 'a.mp4', '--dense'], /--dense needs --all-frames or --fps/],
+    [['depth', 'a.mp4', '--upsample', 'bicubic'], /d4rt depth: --upsample \("bicubic"\) must be one of none, bilinear, joint-bilateral/],
+    [['depth', 'a.mp4', '--fps', '5', '--upsample', 'none'], /--upsample works on one window; with --all-frames or --fps/],
+    [['demo', '--upsample', 'nearest'], /d4rt demo: --upsample \("nearest"\) must be one of none, bilinear, joint-bilateral/],
+    [['eval', '--fixtures', '--upsample', 'x'], /d4rt eval: --upsample \("x"\) must be one of none, bilinear, joint-bilateral/],
     // needs the model's T, so it comes after the input (which must exist) is checked
     [['depth', DEMO_MP4, '--all-frames', '--overlap', '16'], /--overlap \(16\) must be in \[1, 15\]: the model's windows have 16 frames/],
     [['track', 'a.mp4', '--all-frames', '--dense', '--dense-size', '48'], /--dense-size \("48"\) must be <width>x<height>/],

@@ -23,6 +23,7 @@ export * from './progress.js';
 export { D4rtModel } from './model.js';
 export type { CreateModelOptions, EncodeOptions, EncoderInput, ModelLoadedFrom } from './model.js';
 export { Scene, DEFAULT_CHUNK_SIZE } from './scene.js';
+export * from './upsample.js';
 export * from './video/window-plan.js';
 export * from './video/frame-rate.js';
 export * from './video/frame-source.js';
