@@ -224,6 +224,29 @@ function peakName(basis: unknown, graph: 'encoder' | 'decoder'): string {
   return b === 'fp32 + int8' ? 'fp32 and int8 peaks, each part against its own' : `${b} peak`;
 }
 
+/**
+ * Rebuilds the embedded model's first export (float32 decoder graph of MatMul / Softmax attention
+ * and an every-frame correlation softmax: `python3 -m d4rt_train.export --graph legacy`) from the
+ * training checkpoint into a temporary folder. Returns the model folder (its parent is the
+ * caller's to remove), or a `skipped: …` reason.
+ */
+function rebuildLegacyBaseline(training: string): string {
+  const ckpt = join(training, 'checkpoints', 'd4rt-tiny.pt');
+  if (!existsSync(join(training, 'd4rt_train', 'export.py')) || !existsSync(ckpt)) return `skipped: ${ckpt} or d4rt_train not found (pass --training, or --baseline-model)`;
+  const dir = mkdtempSync(join(tmpdir(), 'd4rt-bench-baseline-'));
+  const out = join(dir, 'd4rt-tiny-legacy');
+  const r = spawnSync('/usr/bin/python3', ['-m', 'd4rt_train.export', '--ckpt', ckpt, '--out', out, '--graph', 'legacy', '--name', 'd4rt-tiny-legacy'], {
+    cwd: training,
+    encoding: 'utf8',
+    env: { ...process.env, PYTHONPATH: training, OPENBLAS_NUM_THREADS: '1' },
+  });
+  if (r.status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    return `skipped: export --graph legacy failed: ${(r.stderr || String(r.error)).trim().split('\n').pop()}`;
+  }
+  return out;
+}
+
 /** `d4rt bench`. */
 export async function runBench(argv: string[]): Promise<CommandResult> {
   const { values } = parse(
@@ -240,6 +263,7 @@ export async function runBench(argv: string[]): Promise<CommandResult> {
       'no-torch': { type: 'boolean', default: false },
       'no-demo': { type: 'boolean', default: false },
       'no-browser': { type: 'boolean', default: false },
+      'no-baseline': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     false,
@@ -267,7 +291,10 @@ on the same frames and threads (runtime-web's browser bench, from a d4rt-js chec
   --baseline-model <dir>
                     also measure this model's encoder and decoder, interleaved run by run
                     with the measured model on the same clip, and report the ratios
-                    (decoderSpeedupVsFp32Baseline: give the float32 export here)
+                    (decoderSpeedupVsFp32Baseline: give the float32 export here). Default,
+                    when measuring the embedded model: its first export's float32 graph, rebuilt
+                    from the training checkpoint (python3 -m d4rt_train.export --graph legacy)
+  --no-baseline     skip the baseline comparison
   --no-torch        skip the PyTorch comparison
   --no-browser      skip the browser (wasm) vs Node comparison
   --no-demo         skip timing the whole demo
@@ -333,14 +360,28 @@ on the same frames and threads (runtime-web's browser bench, from a d4rt-js chec
     figures.matmulPeakInt8Gops = peaks.int8Gops;
     const encodeMs = (figures.encoderMs as number) + ((figures.kvMs as number | undefined) ?? 0);
     Object.assign(figures, rooflineFigures(model, modelDir ?? embeddedModelPath(), training, { q, encodeMs, decoderMs: figures.decoderOrtMs as number, peaks }, notes));
-    if (values['baseline-model'] !== undefined) {
-      log('bench: measured model vs --baseline-model, interleaved');
-      const baselineDir = resolve(values['baseline-model'] as string);
-      Object.assign(figures, await compareModels(model, baselineDir, demoMp4, { threads, warmup, runs, queries: Q }));
-      figures.decoderSpeedupVsFp32Baseline = figures.decoderSpeedOverBaseline ?? null;
-      const b = countModelFlops({ script: join(training, 'tools', 'onnx_flops.py'), modelDir: baselineDir, dims: queryDims(model, Q) });
-      if (typeof b !== 'string' && b.graphs.decoder?.quantized) notes.push(`Note: the baseline's decoder (${baselineDir}) is int8-quantised, not float32: decoderSpeedupVsFp32Baseline compares two quantised decoders.`);
-    } else figures.decoderSpeedupVsFp32Baseline = null;
+    // the baseline: --baseline-model, else (measuring the embedded model) the first export's
+    // float32 graph rebuilt from the training checkpoint (export --graph legacy)
+    let baselineDir = values['baseline-model'] === undefined ? undefined : resolve(values['baseline-model'] as string);
+    let rebuilt: string | undefined;
+    if (baselineDir === undefined && modelDir === undefined && !values['no-baseline']) {
+      log('bench: rebuilding the first export (float32, export --graph legacy) as the baseline');
+      const b = rebuildLegacyBaseline(training);
+      if (b.startsWith('skipped')) figures.baseline = b;
+      else baselineDir = rebuilt = b;
+    } else if (baselineDir === undefined) figures.baseline = values['no-baseline'] ? 'skipped (--no-baseline)' : 'skipped: --model without --baseline-model';
+    try {
+      if (baselineDir !== undefined) {
+        log('bench: measured model vs the baseline, interleaved');
+        Object.assign(figures, await compareModels(model, baselineDir, demoMp4, { threads, warmup, runs, queries: Q }));
+        figures.baseline = rebuilt ? 'the first export (float32), rebuilt by export --graph legacy' : baselineDir;
+        figures.decoderSpeedupVsFp32Baseline = figures.decoderSpeedOverBaseline ?? null;
+        const b = countModelFlops({ script: join(training, 'tools', 'onnx_flops.py'), modelDir: baselineDir, dims: queryDims(model, Q) });
+        if (typeof b !== 'string' && b.graphs.decoder?.quantized) notes.push(`Note: the baseline's decoder (${baselineDir}) is int8-quantised, not float32: decoderSpeedupVsFp32Baseline compares two quantised decoders.`);
+      } else figures.decoderSpeedupVsFp32Baseline = null;
+    } finally {
+      if (rebuilt) rmSync(dirname(rebuilt), { recursive: true, force: true });
+    }
     // whole workload: SDK wall time / time inside session.run
     log('bench: scene workload (encode, depth, cameras, tracks)');
     const ratios: number[] = [];
