@@ -441,13 +441,21 @@ class Decoder(nn.Module):
         # the target frame's P logits only (the same answer: exp(-1e4) is 0 in float32), so the
         # softmax and the expected position see P values instead of T P
         if b == 1:
-            # one clip (inference): the logits against the frames the queries target only, so a
-            # chunk of dense queries (one or two target frames) computes 1/8 - 1/16 of them
-            u, inv = torch.unique(times[0, :, 1], sorted=True, return_inverse=True)       # [U], [Q]
-            fu = feats[0].reshape(cfg.T, P, cf)[u].reshape(-1, cf)                         # [U P, Cf]
-            lg = torch.matmul(fs[0], fu.transpose(0, 1))                                   # [Q, U P]
-            rows = torch.arange(q, device=coords.device) * u.shape[0] + inv
-            logits = lg.reshape(-1, P)[rows][None]                                         # [1, Q, P]
+            # one clip (inference): each query's logits against its own target frame only. Queries
+            # are grouped by target frame into a [U, G] padded batch (U frames targeted, G queries
+            # in the largest group), so the matrix product computes about Q P logits instead of
+            # Q T P, and a chunk of dense queries (one or two target frames) is one product.
+            u, inv, counts = torch.unique(times[0, :, 1], sorted=True, return_inverse=True, return_counts=True)
+            n_groups, g = u.shape[0], counts.max()
+            order = torch.argsort(inv)                                            # grouped by frame
+            first = torch.cumsum(counts, 0) - counts
+            grp = inv[order]
+            slot_sorted = grp * g + (torch.arange(q, device=coords.device) - first[grp])
+            slot = torch.zeros_like(slot_sorted).scatter(0, order, slot_sorted)   # each query's row
+            padded = torch.zeros(n_groups * g, cf, dtype=fs.dtype, device=fs.device).index_copy(0, slot, fs[0])
+            fu = feats[0].reshape(cfg.T, P, cf)[u]                                # [U, P, Cf]
+            lg = torch.matmul(padded.reshape(n_groups, g, cf), fu.transpose(1, 2))  # [U, G, P]
+            logits = lg.reshape(-1, P)[slot][None]                                # [1, Q, P]
         else:
             logits = torch.matmul(fs, feats.transpose(1, 2))
             idx = times[..., 1][..., None, None].expand(b, q, 1, P)
