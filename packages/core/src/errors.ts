@@ -15,6 +15,7 @@ export type D4rtErrorCode =
   | 'ERR_MODEL_TOO_LARGE'
   | 'ERR_UNSUPPORTED_MODEL'
   | 'ERR_INVALID_QUERY'
+  | 'ERR_NO_TRACKER'
   | 'ERR_INVALID_VIDEO'
   | 'ERR_SCENE_DISPOSED'
   | 'ERR_BACKEND_UNAVAILABLE'
@@ -27,6 +28,7 @@ const ERROR_NAMES: Record<D4rtErrorCode, string> = {
   ERR_MODEL_TOO_LARGE: 'ModelTooLargeError',
   ERR_UNSUPPORTED_MODEL: 'UnsupportedModelError',
   ERR_INVALID_QUERY: 'InvalidQueryError',
+  ERR_NO_TRACKER: 'NoTrackerError',
   ERR_INVALID_VIDEO: 'InvalidVideoError',
   ERR_SCENE_DISPOSED: 'SceneDisposedError',
   ERR_BACKEND_UNAVAILABLE: 'BackendUnavailableError',
@@ -106,6 +108,17 @@ export class UnsupportedModelError extends D4rtError {
 export class InvalidQueryError extends D4rtError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_INVALID_QUERY', message, options);
+  }
+}
+
+/**
+ * Tracking with the tracker decoder (`scene.track(points, { decoder: 'tracker' })`, the CLI's
+ * `--decoder tracker`) was asked of a model whose manifest has no tracker graph
+ * (`manifest.tracker`). Nothing is run; `decoder: 'query'` (the default) tracks with any model.
+ */
+export class NoTrackerError extends D4rtError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_NO_TRACKER', message, options);
   }
 }
 

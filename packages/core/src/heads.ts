@@ -16,7 +16,7 @@
  * @module
  */
 import { decodeLogDepth } from '@d4rt/geometry';
-import type { DecoderOutputSpec, HeadDecode, ModelManifest } from './manifest.js';
+import type { DecoderOutputSpec, HeadDecode, HeadOutputs, ModelManifest } from './manifest.js';
 
 /** Decoded answers to a batch of queries, struct-of-arrays; index `i` answers query `i`. */
 export interface QueryResult {
@@ -174,4 +174,16 @@ export function decodeChunk(
     const w = RESULT_OUTPUTS[key];
     HEAD_DECODES[spec.decode](target.subarray(offset * w, (offset + q) * w), values, q, spec);
   }
+}
+
+/**
+ * The tracker's heads as the decoder's: each output `[1, T, N, ...rest]` becomes the spec of rows
+ * `[1, Q, ...rest]` (one row per frame and point), so {@link decodeChunk} and {@link rawWidth}
+ * decode a frame of tracker output with the same table ({@link HEAD_DECODES}) as a chunk of queries.
+ * @param outputs - the manifest's `tracker.outputs`
+ * @returns new specs (the decode parameters copied)
+ */
+export function trackerRowHeads(outputs: HeadOutputs): HeadOutputs {
+  const row = (spec: DecoderOutputSpec): DecoderOutputSpec => ({ ...spec, shape: [1, 'Q', ...spec.shape.slice(3)] });
+  return { xyz: row(outputs.xyz), uv: row(outputs.uv), visibility: row(outputs.visibility), confidence: row(outputs.confidence) };
 }

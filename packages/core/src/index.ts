@@ -19,6 +19,8 @@ export * from './preprocess.js';
 export * from './decoder-inputs.js';
 export * from './queries.js';
 export * from './heads.js';
+export { DEFAULT_TRACKER_MAX_POINTS, runTracker, trackerGroups, tracksToReferenceCamera } from './tracker.js';
+export type { TrackerRun } from './tracker.js';
 export * from './progress.js';
 export { D4rtModel } from './model.js';
 export type { CreateModelOptions, EncodeOptions, EncoderInput, ModelLoadedFrom } from './model.js';

@@ -305,3 +305,138 @@ describe('parseManifest: the K/V graph', () => {
     expect(() => checkSessionIo(parseManifest(raw()), 'kv', kvIo)).toThrow(RangeError);
   });
 });
+
+/** d4rt-tiny's manifest with the encoder's `layers` output and a tracker graph, as training's exporter writes them. */
+function withTracker(): Record<string, any> {
+  const j = raw();
+  const layers = { dtype: 'float32', shape: [1, 3, 769, 128] };
+  j.files.tracker = 'tracker.onnx';
+  j.hashes.tracker = { sha256: 'ef'.repeat(32), bytes: 8192 };
+  j.encoder.outputs.layers = structuredClone(layers);
+  j.tracker = {
+    inputs: {
+      memory: structuredClone(j.encoder.outputs.memory),
+      layers: structuredClone(layers),
+      coords: { dtype: 'float32', shape: [1, 'N', 2] },
+      frames: { dtype: 'int64', shape: [1, 'N'] },
+    },
+    outputs: {
+      xyz: { dtype: 'float32', shape: [1, 16, 'N', 3], decode: 'log-depth' },
+      uv: { dtype: 'float32', shape: [1, 16, 'N', 2, 64], decode: 'truncated-soft-argmax', bins: 64, range: [0, 1], window: 3 },
+      visibility: { dtype: 'float32', shape: [1, 16, 'N'], decode: 'sigmoid' },
+      confidence: { dtype: 'float32', shape: [1, 16, 'N'], decode: 'sigmoid' },
+    },
+  };
+  return j;
+}
+
+describe('parseManifest: the tracker graph', () => {
+  it("reads the tracker section, its file and hash, and the encoder's layers output", () => {
+    const m = parseManifest(withTracker());
+    expect(m.files.tracker).toBe('tracker.onnx');
+    expect(m.hashes?.tracker).toEqual({ sha256: 'ef'.repeat(32), bytes: 8192 });
+    expect(m.encoder.outputs.layers).toEqual({ dtype: 'float32', shape: [1, 3, 769, 128] });
+    expect(m.tracker?.inputs).toEqual({
+      memory: { dtype: 'float32', shape: [1, 2305, 128] },
+      layers: { dtype: 'float32', shape: [1, 3, 769, 128] },
+      coords: { dtype: 'float32', shape: [1, 'N', 2] },
+      frames: { dtype: 'int64', shape: [1, 'N'] },
+    });
+    expect(m.tracker?.outputs.uv).toEqual({ dtype: 'float32', shape: [1, 16, 'N', 2, 64], decode: 'truncated-soft-argmax', bins: 64, range: [0, 1], window: 3 });
+    expect(m.tracker?.outputs.visibility).toEqual({ dtype: 'float32', shape: [1, 16, 'N'], decode: 'sigmoid' });
+  });
+
+  it('leaves both out of an older manifest; layers without a tracker read', () => {
+    const m = parseManifest(raw());
+    expect(m.tracker).toBeUndefined();
+    expect('tracker' in m).toBe(false);
+    expect('tracker' in m.files).toBe(false);
+    expect(m.hashes && 'tracker' in m.hashes).toBe(false);
+    expect('layers' in m.encoder.outputs).toBe(false);
+    const j = withTracker();
+    delete j.tracker;
+    delete j.files.tracker;
+    delete j.hashes.tracker;
+    const l = parseManifest(j);
+    expect(l.encoder.outputs.layers?.shape).toEqual([1, 3, 769, 128]);
+    expect(l.tracker).toBeUndefined();
+  });
+
+  it('reads a direct uv and direct xyz head, as the decoder may have', () => {
+    const j = withTracker();
+    j.tracker.outputs.uv = { dtype: 'float32', shape: [1, 16, 'N', 2], decode: 'direct' };
+    j.tracker.outputs.xyz.decode = 'direct';
+    const m = parseManifest(j);
+    expect(m.tracker?.outputs.uv).toEqual({ dtype: 'float32', shape: [1, 16, 'N', 2], decode: 'direct' });
+    expect(m.tracker?.outputs.xyz.decode).toBe('direct');
+  });
+
+  it('names the field that does not fit', () => {
+    let j = withTracker();
+    delete j.files.tracker;
+    expectUnsupported(j, /^parseManifest: manifest\.files\.tracker \(undefined\) must be a non-empty string$/);
+    j = withTracker();
+    delete j.tracker;
+    expectUnsupported(j, /^parseManifest: manifest\.tracker \(undefined\) must be an object \(manifest\.files\.tracker names a tracker graph\)$/);
+    j = withTracker();
+    delete j.hashes.tracker;
+    expectUnsupported(j, /^parseManifest: manifest\.hashes\.tracker \(undefined\) must be an object$/);
+    j = withTracker();
+    delete j.encoder.outputs.layers;
+    expectUnsupported(j, /^parseManifest: manifest\.encoder\.outputs\.layers \(undefined\) must be an object like .*: the tracker \(manifest\.tracker\) reads the encoder's layers$/);
+    j = withTracker();
+    j.encoder.outputs.layers.shape = [1, 3, 769, 64];
+    expectUnsupported(j, /manifest\.encoder\.outputs\.layers\.shape\[3\] \(64\) must be 128 \(manifest\.memory\.channels\)/);
+    j = withTracker();
+    j.encoder.outputs.layers.shape = [1, 'L', 769, 128];
+    expectUnsupported(j, /manifest\.encoder\.outputs\.layers\.shape\[1\] \("L"\) must be an integer >= 1/);
+    j = withTracker();
+    j.tracker.inputs.layers.shape = [1, 2, 769, 128];
+    expectUnsupported(j, /manifest\.tracker\.inputs\.layers\.shape\[1\] \(2\) must be 3/);
+    j = withTracker();
+    j.tracker.inputs.memory.shape = [1, 100, 128];
+    expectUnsupported(j, /manifest\.tracker\.inputs\.memory\.shape\[1\] \(100\) must be 2305/);
+    j = withTracker();
+    j.tracker.inputs.coords.shape = [1, 8, 2];
+    expectUnsupported(j, /manifest\.tracker\.inputs\.coords\.shape\[1\] \(8\) must be the symbolic dimension 'N'/);
+    j = withTracker();
+    j.tracker.inputs.frames.dtype = 'float32';
+    expectUnsupported(j, /manifest\.tracker\.inputs\.frames\.dtype \("float32"\) must be one of 'int64'/);
+    j = withTracker();
+    j.tracker.inputs.times = { dtype: 'int64', shape: [1, 'N', 3] };
+    expectUnsupported(j, /manifest\.tracker\.inputs\.times \(Object\) must be left out: the tracker takes exactly 'memory', 'layers', 'coords', 'frames'/);
+    j = withTracker();
+    j.tracker.outputs.xyz.shape = [1, 8, 'N', 3];
+    expectUnsupported(j, /manifest\.tracker\.outputs\.xyz\.shape\[1\] \(8\) must be 16/);
+    j = withTracker();
+    j.tracker.outputs.visibility.shape = [1, 'N'];
+    expectUnsupported(j, /manifest\.tracker\.outputs\.visibility\.shape \(Array\(2\)\) must be an array of 3 dimensions like \[1, 16, N\]/);
+    j = withTracker();
+    j.tracker.outputs.confidence.decode = 'log-depth';
+    expectUnsupported(j, /manifest\.tracker\.outputs\.confidence\.decode \("log-depth"\) must be one of 'sigmoid'/);
+    j = withTracker();
+    delete j.tracker.outputs.uv.window;
+    expectUnsupported(j, /manifest\.tracker\.outputs\.uv\.window \(undefined\) must be an integer >= 0/);
+    j = raw();
+    j.files.externalData = { tracker: ['tracker.onnx.data'] };
+    expectUnsupported(j, /manifest\.files\.externalData\.tracker \(Array\(1\)\) must be left out: the manifest has no tracker graph/);
+  });
+
+  it('checks a loaded tracker graph and an encoder with layers', () => {
+    const m = parseManifest(withTracker());
+    const io: SessionIo = {
+      inputNames: ['memory', 'layers', 'coords', 'frames'],
+      outputNames: ['xyz', 'uv', 'visibility', 'confidence'],
+      outputMetadata: [{ name: 'xyz', type: 'float32', shape: [1, 16, 'N', 3] }],
+    };
+    expect(() => checkSessionIo(m, 'tracker', io)).not.toThrow();
+    expect(() => checkSessionIo(m, 'tracker', { ...io, inputNames: ['memory', 'coords', 'frames'] })).toThrow(
+      "d4rt-tiny/tracker.onnx: the tracker graph has no input 'layers' (the manifest expects float32 [1, 3, 769, 128]); its inputs are 'memory', 'coords', 'frames'",
+    );
+    expect(() => checkSessionIo(m, 'tracker', { ...io, outputMetadata: [{ name: 'xyz', type: 'float32', shape: [1, 8, 'N', 3] }] })).toThrow(
+      "d4rt-tiny/tracker.onnx: tracker graph output 'xyz' has shape [1, 8, N, 3]; the manifest expects [1, 16, N, 3]",
+    );
+    expect(() => checkSessionIo(m, 'encoder', { inputNames: ['video', 'aspect'], outputNames: ['memory'] })).toThrow(/the encoder has no output 'layers'/);
+    expect(() => checkSessionIo(parseManifest(raw()), 'tracker', io)).toThrow(/^checkSessionIo: graph \('tracker'\) must be one of 'encoder', 'decoder': d4rt-tiny's manifest has no tracker graph$/);
+  });
+});

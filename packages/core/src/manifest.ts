@@ -1,6 +1,7 @@
 /**
  * The model format `d4rt-model/1`: a folder (or URL prefix) with `manifest.json`, `encoder.onnx`
- * and `decoder.onnx` (and optionally a K/V graph, `kv.onnx`). {@link parseManifest} checks a
+ * and `decoder.onnx` (and optionally a K/V graph, `kv.onnx`, and a tracking decoder,
+ * `tracker.onnx`). {@link parseManifest} checks a
  * manifest's JSON; {@link checkSessionIo} checks that loaded sessions have the inputs and outputs
  * the manifest promises.
  *
@@ -45,8 +46,24 @@ export interface DecoderOutputSpec extends TensorSpec {
   window?: number;
 }
 
-/** The graphs of a model: always `'encoder'` and `'decoder'`, and `'kv'` when the manifest has a K/V graph. */
-export type ModelGraph = 'encoder' | 'decoder' | 'kv';
+/**
+ * The graphs of a model: always `'encoder'` and `'decoder'`, `'kv'` when the manifest has a K/V
+ * graph and `'tracker'` when it has a tracking decoder.
+ */
+export type ModelGraph = 'encoder' | 'decoder' | 'kv' | 'tracker';
+
+/** The optional graphs, in the order runtimes load them after the encoder and the decoder. */
+export const OPTIONAL_GRAPHS = ['kv', 'tracker'] as const;
+
+/** The graphs `manifest` names, in the order runtimes make their sessions: encoder, decoder, then {@link OPTIONAL_GRAPHS} it has. */
+export function modelGraphs(manifest: Pick<ModelManifest, 'kv' | 'tracker'>): ModelGraph[] {
+  return ['encoder', 'decoder', ...OPTIONAL_GRAPHS.filter((g) => manifest[g] !== undefined)];
+}
+
+/** How messages name a graph: `'encoder'`, `'decoder'`, `'K/V graph'`, `'tracker'`. */
+export function graphLabel(graph: ModelGraph): string {
+  return graph === 'kv' ? 'K/V graph' : graph;
+}
 
 /**
  * The optional K/V graph: `memory` → what the decoder reads of the memory that does not depend on
@@ -57,6 +74,24 @@ export interface KvGraphSpec {
   inputs: Record<'memory', TensorSpec>;
   /** One or more float32 tensors of fixed shape, by name; each is also a decoder input with the same spec. */
   outputs: Record<string, TensorSpec>;
+}
+
+/** The heads every decoder answers (and the tracker, per frame): `xyz`, `uv`, `visibility`, `confidence`. */
+export type HeadOutputs = Record<'xyz' | 'uv' | 'visibility' | 'confidence', DecoderOutputSpec>;
+
+/**
+ * The optional tracking decoder ("tracker", VGGTracker-style): a whole trajectory per query point
+ * `(u, v, tSrc)` at once, for all `T` frames, the points of one run attending to each other.
+ * Inputs: `memory` `[1, tokens, channels]` (the encoder's), `layers` (the encoder's `layers`
+ * output, same spec), `coords` float32 `[1, N, 2]` (`(u, v)` in [0, 1] in the source frame) and
+ * `frames` int64 `[1, N]` (each point's source frame); `N` is symbolic. Outputs for every model
+ * frame `t`: `xyz` `[1, T, N, 3]` (the point at frame `t` in camera `t`), `uv` `[1, T, N, 2, bins]`
+ * (or `[1, T, N, 2]` with `'direct'`), `visibility` and `confidence` `[1, T, N]`, decoded per
+ * `(t, n)` as the decoder's outputs of the same name ({@link HeadDecode}).
+ */
+export interface TrackerGraphSpec {
+  inputs: Record<'memory' | 'layers' | 'coords' | 'frames', TensorSpec>;
+  outputs: HeadOutputs;
 }
 
 /**
@@ -82,17 +117,18 @@ export interface ModelManifest {
   name: string;
   /**
    * File names of the ONNX graphs, relative to the manifest (`kv` exactly when the manifest has a
-   * {@link ModelManifest.kv} section), and (optional) the external data files of each graph:
+   * {@link ModelManifest.kv} section, `tracker` exactly when it has a {@link ModelManifest.tracker}
+   * section), and (optional) the external data files of each graph:
    * weights kept beside a graph that passes protobuf's 2 GB, named as the graph names them (plain
    * file names in the same folder).
    */
-  files: { encoder: string; decoder: string; kv?: string; externalData?: Partial<Record<ModelGraph, string[]>> };
+  files: { encoder: string; decoder: string; kv?: string; tracker?: string; externalData?: Partial<Record<ModelGraph, string[]>> };
   /**
    * SHA-256 and size of each graph file (optional; manifests written before it have none; `kv`
-   * required with it when there is a K/V graph), and of each external data file by name. Loaders
+   * and `tracker` required with it when there is such a graph), and of each external data file by name. Loaders
    * check the bytes against it, and the browser caches a graph under its hash.
    */
-  hashes?: { encoder: ModelFileDigest; decoder: ModelFileDigest; kv?: ModelFileDigest; externalData?: Record<string, ModelFileDigest> };
+  hashes?: { encoder: ModelFileDigest; decoder: ModelFileDigest; kv?: ModelFileDigest; tracker?: ModelFileDigest; externalData?: Record<string, ModelFileDigest> };
   /**
    * Clip the encoder takes: `frames` (T) of `height` x `width`, how source frames are picked and
    * resized, and (optional) what the encoder's `aspect` input is: `'source'` (the source video's
@@ -105,8 +141,12 @@ export interface ModelManifest {
   memory: { tokens: number; channels: number };
   /** Query patch: `size` x `size` RGB around (u, v), sampled from the normalised frame at `height` x `width`, channel-major. */
   patch: { size: number; height: number; width: number; layout: 'chw'; values: 'normalized' };
-  /** Encoder graph: inputs `video`, `aspect`; output `memory`. */
-  encoder: { inputs: Record<'video' | 'aspect', TensorSpec>; outputs: Record<'memory', TensorSpec> };
+  /**
+   * Encoder graph: inputs `video`, `aspect`; output `memory`, and optionally `layers`
+   * `[1, L, 1 + tubelets, channels]` (the token sequences after `L` of its blocks, which the
+   * tracker reads; required with a {@link ModelManifest.tracker}).
+   */
+  encoder: { inputs: Record<'video' | 'aspect', TensorSpec>; outputs: Record<'memory', TensorSpec> & Partial<Record<'layers', TensorSpec>> };
   /**
    * The K/V graph (optional): `memory` → tensors the decoder takes instead of recomputing them from
    * the memory for every chunk of queries. Core runs it once per scene, at `encode`.
@@ -119,8 +159,13 @@ export interface ModelManifest {
    */
   decoder: {
     inputs: DecoderInputSpecs;
-    outputs: Record<'xyz' | 'uv' | 'visibility' | 'confidence', DecoderOutputSpec> & Partial<Record<'normal' | 'displacement', DecoderOutputSpec>>;
+    outputs: HeadOutputs & Partial<Record<'normal' | 'displacement', DecoderOutputSpec>>;
   };
+  /**
+   * The tracking decoder (optional): whole trajectories of query points at once, the points of a
+   * run interacting (`Scene.track` with `decoder: 'tracker'`).
+   */
+  tracker?: TrackerGraphSpec;
   /**
    * How `Scene.cameras` estimates cameras for this model (optional; without it the SDK's own
    * method): `'opend4rt'` is OpenD4RT's post-processing on a `grid` x `grid` uv grid.
@@ -236,7 +281,10 @@ export function parseManifest(json: unknown): ModelManifest {
       video: spec('manifest.encoder.inputs.video', encIn.video, { dtype: 'float32', shape: [1, T, 3, H, W] }),
       aspect: spec('manifest.encoder.inputs.aspect', encIn.aspect, { dtype: 'float32', shape: [1] }),
     },
-    outputs: { memory: spec('manifest.encoder.outputs.memory', encOut.memory, { dtype: 'float32', shape: memShape }) },
+    outputs: {
+      memory: spec('manifest.encoder.outputs.memory', encOut.memory, { dtype: 'float32', shape: memShape }),
+      ...(encOut.layers !== undefined && { layers: layersSpec(encOut.layers, memory.channels) }),
+    },
   };
   const kv = m.kv === undefined ? undefined : kvGraph(m.kv, memShape);
   if (kv === undefined && files.kv !== undefined) fail('manifest.kv', m.kv, 'an object (manifest.files.kv names a K/V graph)');
@@ -255,15 +303,11 @@ export function parseManifest(json: unknown): ModelManifest {
     if (decIn[name] === undefined) fail(path, undefined, `the K/V graph's output '${name}' (${want.dtype} [${want.shape.join(', ')}]): the decoder takes every one`);
     inputs[name] = spec(path, decIn[name], want);
   }
-  const uvJ = obj('manifest.decoder.outputs.uv', decOut.uv);
-  const outputs: ModelManifest['decoder']['outputs'] = {
-    xyz: decoderOutput('xyz', decOut.xyz, [1, 'Q', 3], ['log-depth', 'direct']),
-    uv: uvJ.decode === 'direct' ? decoderOutput('uv', decOut.uv, [1, 'Q', 2], ['direct']) : binnedUv(uvJ),
-    visibility: decoderOutput('visibility', decOut.visibility, [1, 'Q'], ['sigmoid']),
-    confidence: decoderOutput('confidence', decOut.confidence, [1, 'Q'], ['sigmoid']),
-  };
-  if (decOut.normal !== undefined) outputs.normal = decoderOutput('normal', decOut.normal, [1, 'Q', 3], ['normalize']);
-  if (decOut.displacement !== undefined) outputs.displacement = decoderOutput('displacement', decOut.displacement, [1, 'Q', 3], ['direct']);
+  const outputs: ModelManifest['decoder']['outputs'] = headOutputs('manifest.decoder.outputs', decOut, [1, 'Q']);
+  if (decOut.normal !== undefined) outputs.normal = decoderOutput('manifest.decoder.outputs.normal', decOut.normal, [1, 'Q', 3], ['normalize']);
+  if (decOut.displacement !== undefined) outputs.displacement = decoderOutput('manifest.decoder.outputs.displacement', decOut.displacement, [1, 'Q', 3], ['direct']);
+  const tracker = m.tracker === undefined ? undefined : trackerGraph(m.tracker, { memShape, layers: encoder.outputs.layers, T });
+  if (tracker === undefined && files.tracker !== undefined) fail('manifest.tracker', m.tracker, 'an object (manifest.files.tracker names a tracker graph)');
   const manifest: ModelManifest = {
     format: MANIFEST_FORMAT,
     name,
@@ -271,6 +315,7 @@ export function parseManifest(json: unknown): ModelManifest {
       encoder: str('manifest.files.encoder', files.encoder),
       decoder: str('manifest.files.decoder', files.decoder),
       ...(kv !== undefined && { kv: str('manifest.files.kv', files.kv) }),
+      ...(tracker !== undefined && { tracker: str('manifest.files.tracker', files.tracker) }),
     },
     clip,
     normalization,
@@ -279,13 +324,15 @@ export function parseManifest(json: unknown): ModelManifest {
     encoder,
     ...(kv !== undefined && { kv }),
     decoder: { inputs, outputs },
+    ...(tracker !== undefined && { tracker }),
   };
   if (files.externalData !== undefined) {
     const ext = obj('manifest.files.externalData', files.externalData);
     const lists: Partial<Record<ModelGraph, string[]>> = {};
-    for (const role of ['encoder', 'decoder', 'kv'] as const) {
+    for (const role of ['encoder', 'decoder', ...OPTIONAL_GRAPHS] as const) {
       if (ext[role] === undefined) continue;
       if (role === 'kv' && kv === undefined) fail('manifest.files.externalData.kv', ext[role], 'left out: the manifest has no K/V graph');
+      if (role === 'tracker' && tracker === undefined) fail('manifest.files.externalData.tracker', ext[role], 'left out: the manifest has no tracker graph');
       lists[role] = fileNames(`manifest.files.externalData.${role}`, ext[role]);
     }
     manifest.files.externalData = lists;
@@ -294,6 +341,7 @@ export function parseManifest(json: unknown): ModelManifest {
     const hashes = obj('manifest.hashes', m.hashes);
     manifest.hashes = { encoder: digest('manifest.hashes.encoder', hashes.encoder), decoder: digest('manifest.hashes.decoder', hashes.decoder) };
     if (kv !== undefined) manifest.hashes.kv = digest('manifest.hashes.kv', hashes.kv);
+    if (tracker !== undefined) manifest.hashes.tracker = digest('manifest.hashes.tracker', hashes.tracker);
     if (hashes.externalData !== undefined) {
       const ext = obj('manifest.hashes.externalData', hashes.externalData);
       manifest.hashes.externalData = Object.fromEntries(Object.entries(ext).map(([k, v]) => [k, digest(`manifest.hashes.externalData.${k}`, v)]));
@@ -330,6 +378,43 @@ function kvGraph(v: unknown, memShape: Dim[]): KvGraphSpec {
   return { inputs, outputs };
 }
 
+/** The encoder's `layers` output: float32 `[1, L, 1 + tubelets, channels]`, `L` >= 1 and at least one token. */
+function layersSpec(v: unknown, channels: number): TensorSpec {
+  const path = 'manifest.encoder.outputs.layers';
+  const o = obj(path, v);
+  const dtype = str(`${path}.dtype`, o.dtype, ['float32']) as 'float32';
+  if (!Array.isArray(o.shape) || o.shape.length !== 4) fail(`${path}.shape`, o.shape, `an array of 4 dimensions like [1, L, 1 + tubelets, ${channels}]`);
+  const d = o.shape as unknown[];
+  if (d[0] !== 1) fail(`${path}.shape[0]`, d[0], '1');
+  const layers = int(`${path}.shape[1]`, d[1]);
+  const tokens = int(`${path}.shape[2]`, d[2]);
+  if (d[3] !== channels) fail(`${path}.shape[3]`, d[3], `${channels} (manifest.memory.channels)`);
+  return { dtype, shape: [1, layers, tokens, channels] };
+}
+
+/** Names the tracker takes (exactly these). */
+const TRACKER_INPUTS = ['memory', 'layers', 'coords', 'frames'] as const;
+
+/** The `tracker` section: `memory`, `layers` (the encoder's), `coords`, `frames` in; the four heads per frame out. */
+function trackerGraph(v: unknown, ctx: { memShape: Dim[]; layers: TensorSpec | undefined; T: number }): TrackerGraphSpec {
+  const o = obj('manifest.tracker', v);
+  if (ctx.layers === undefined) {
+    fail('manifest.encoder.outputs.layers', undefined, "an object like { \"dtype\": \"float32\", \"shape\": [1, L, 1 + tubelets, channels] }: the tracker (manifest.tracker) reads the encoder's layers");
+  }
+  const inJ = obj('manifest.tracker.inputs', o.inputs);
+  for (const name of Object.keys(inJ)) {
+    if (!(TRACKER_INPUTS as readonly string[]).includes(name)) fail(`manifest.tracker.inputs.${name}`, inJ[name], `left out: the tracker takes exactly ${TRACKER_INPUTS.map((n) => `'${n}'`).join(', ')}`);
+  }
+  const inputs = {
+    memory: spec('manifest.tracker.inputs.memory', inJ.memory, { dtype: 'float32', shape: ctx.memShape }),
+    layers: spec('manifest.tracker.inputs.layers', inJ.layers, ctx.layers!),
+    coords: spec('manifest.tracker.inputs.coords', inJ.coords, { dtype: 'float32', shape: [1, 'N', 2] }),
+    frames: spec('manifest.tracker.inputs.frames', inJ.frames, { dtype: 'int64', shape: [1, 'N'] }),
+  };
+  const outputs = headOutputs('manifest.tracker.outputs', obj('manifest.tracker.outputs', o.outputs), [1, ctx.T, 'N']);
+  return { inputs, outputs };
+}
+
 function digest(path: string, v: unknown): ModelFileDigest {
   const o = obj(path, v);
   const sha256 = o.sha256;
@@ -337,18 +422,31 @@ function digest(path: string, v: unknown): ModelFileDigest {
   return { sha256: sha256 as string, bytes: int(`${path}.bytes`, o.bytes) };
 }
 
-function decoderOutput(key: string, v: unknown, shape: Dim[], decodes: readonly HeadDecode[]): DecoderOutputSpec {
-  const path = `manifest.decoder.outputs.${key}`;
+function decoderOutput(path: string, v: unknown, shape: Dim[], decodes: readonly HeadDecode[]): DecoderOutputSpec {
   const s = spec(path, v, { dtype: 'float32', shape });
   const decode = str(`${path}.decode`, obj(path, v).decode, decodes) as HeadDecode;
   return { ...s, decode };
 }
 
-/** `uv` as per-axis logits over bins: `[1, Q, 2, bins]` with `bins`, `range` and `window`. */
-function binnedUv(uvJ: Record<string, unknown>): DecoderOutputSpec {
-  const path = 'manifest.decoder.outputs.uv';
+/**
+ * The four heads of a decoder (`lead` = `[1, 'Q']`) or of the tracker (`[1, T, 'N']`), each with
+ * the decodes the format allows for it: `xyz` `[...lead, 3]` log-depth or direct; `uv` binned
+ * `[...lead, 2, bins]` or direct `[...lead, 2]`; `visibility` and `confidence` `[...lead]` sigmoid.
+ */
+function headOutputs(path: string, outJ: Record<string, unknown>, lead: Dim[]): HeadOutputs {
+  const uvJ = obj(`${path}.uv`, outJ.uv);
+  return {
+    xyz: decoderOutput(`${path}.xyz`, outJ.xyz, [...lead, 3], ['log-depth', 'direct']),
+    uv: uvJ.decode === 'direct' ? decoderOutput(`${path}.uv`, uvJ, [...lead, 2], ['direct']) : binnedUv(`${path}.uv`, uvJ, lead),
+    visibility: decoderOutput(`${path}.visibility`, outJ.visibility, lead, ['sigmoid']),
+    confidence: decoderOutput(`${path}.confidence`, outJ.confidence, lead, ['sigmoid']),
+  };
+}
+
+/** `uv` as per-axis logits over bins: `[...lead, 2, bins]` with `bins`, `range` and `window`. */
+function binnedUv(path: string, uvJ: Record<string, unknown>, lead: Dim[]): DecoderOutputSpec {
   const bins = int(`${path}.bins`, uvJ.bins, 2);
-  const uv = decoderOutput('uv', uvJ, [1, 'Q', 2, bins], ['truncated-soft-argmax', 'direct']);
+  const uv = decoderOutput(path, uvJ, [...lead, 2, bins], ['truncated-soft-argmax', 'direct']);
   const range = uvJ.range;
   if (!Array.isArray(range) || range.length !== 2) fail(`${path}.range`, range, 'an array [first, last] of bin centres');
   uv.bins = bins;
@@ -391,15 +489,17 @@ export interface TensorMetadata {
  * element types and fixed dimensions (symbolic ones match any size).
  *
  * @param manifest - the checked manifest
- * @param graph - `'encoder'`, `'decoder'` or (for a manifest with a K/V graph) `'kv'`
+ * @param graph - `'encoder'`, `'decoder'`, or a graph the manifest has (`'kv'`, `'tracker'`)
  * @param io - the session's names and metadata
  * @throws {@link UnsupportedModelError} naming the graph, the tensor, what the manifest expects and what the graph has;
- *   RangeError for `'kv'` when the manifest has no K/V graph
+ *   RangeError for `'kv'` or `'tracker'` when the manifest has no such graph
  */
 export function checkSessionIo(manifest: ModelManifest, graph: ModelGraph, io: SessionIo): void {
-  const section = graph === 'kv' ? manifest.kv : manifest[graph];
-  if (section === undefined) throw new RangeError(`checkSessionIo: graph ('kv') must be 'encoder' or 'decoder': ${manifest.name}'s manifest has no K/V graph`);
-  const label = graph === 'kv' ? 'K/V graph' : graph;
+  const section = manifest[graph];
+  if (section === undefined) {
+    throw new RangeError(`checkSessionIo: graph ('${graph}') must be one of ${modelGraphs(manifest).map((g) => `'${g}'`).join(', ')}: ${manifest.name}'s manifest has no ${graphLabel(graph)}${graph === 'tracker' ? ' graph' : ''}`);
+  }
+  const label = graph === 'tracker' ? 'tracker graph' : graphLabel(graph);
   for (const [kind, specs, names, meta] of [
     ['input', section.inputs, io.inputNames, io.inputMetadata],
     ['output', section.outputs, io.outputNames, io.outputMetadata],

@@ -167,3 +167,47 @@ describe('D4rtModel with a K/V graph', () => {
     await expect(pending).rejects.toThrow(/D4rtModel\.encode: the model was disposed during the call/);
   });
 });
+
+/** d4rt-tiny's manifest with the encoder's `layers` and a tracker graph. */
+function trackerManifest(): ModelManifest {
+  const j = raw();
+  const layers = { dtype: 'float32', shape: [1, 3, 769, 128] };
+  j.files.tracker = 'tracker.onnx';
+  j.hashes.tracker = { sha256: 'ef'.repeat(32), bytes: 8192 };
+  j.encoder.outputs.layers = structuredClone(layers);
+  const head = (shape: unknown[], decode: string, extra = {}) => ({ dtype: 'float32', shape, decode, ...extra });
+  j.tracker = {
+    inputs: { memory: structuredClone(j.encoder.outputs.memory), layers, coords: { dtype: 'float32', shape: [1, 'N', 2] }, frames: { dtype: 'int64', shape: [1, 'N'] } },
+    outputs: {
+      xyz: head([1, 16, 'N', 3], 'log-depth'),
+      uv: head([1, 16, 'N', 2, 64], 'truncated-soft-argmax', { bins: 64, range: [0, 1], window: 3 }),
+      visibility: head([1, 16, 'N'], 'sigmoid'),
+      confidence: head([1, 16, 'N'], 'sigmoid'),
+    },
+  };
+  return parseManifest(j);
+}
+
+describe('D4rtModel with a tracker graph', () => {
+  it('refuses a missing or unexpected tracker session, and an encode without the layers the manifest lists', async () => {
+    const manifest = trackerManifest();
+    const s = sessions(manifest);
+    const tracker = fake(['memory', 'layers', 'coords', 'frames'], ['xyz', 'uv', 'visibility', 'confidence'], () => ({}));
+    await expect(D4rtModel.create({ manifest, encoder: s.encoder, decoder: s.decoder, backend: 'fake' })).rejects.toThrow(
+      new TypeError("D4rtModel.create: options.tracker (undefined) must be the session of d4rt-tiny's tracker graph 'tracker.onnx' (manifest.tracker)"),
+    );
+    const plain = parseManifest(raw());
+    await expect(D4rtModel.create({ manifest: plain, encoder: s.encoder, decoder: s.decoder, tracker, backend: 'fake' })).rejects.toThrow(
+      new TypeError("D4rtModel.create: options.tracker (a session) must be left out: d4rt-tiny's manifest has no tracker graph"),
+    );
+    const noLayers = fake(['memory', 'coords', 'frames'], ['xyz', 'uv', 'visibility', 'confidence'], () => ({}));
+    await expect(D4rtModel.create({ manifest, encoder: s.encoder, decoder: s.decoder, tracker: noLayers, backend: 'fake' })).rejects.toThrow(UnsupportedModelError);
+    // the fake encoder names 'memory' only: checkSessionIo refuses it against manifest.encoder.outputs.layers
+    await expect(D4rtModel.create({ manifest, encoder: s.encoder, decoder: s.decoder, tracker, backend: 'fake' })).rejects.toThrow(/the encoder has no output 'layers'/);
+    const enc = fake(['video', 'aspect'], ['memory', 'layers'], (feeds) => s.encoder.run(feeds) as never);
+    const model = await D4rtModel.create({ manifest, encoder: enc, decoder: s.decoder, tracker, backend: 'fake' });
+    await expect(model.encode(video)).rejects.toThrow(new TypeError("D4rtModel.encode: the encoder returned no float32 'layers' output (manifest.encoder.outputs.layers)"));
+    await model.dispose();
+    expect(tracker.disposed).toBe(true);
+  });
+});

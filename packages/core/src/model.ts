@@ -1,12 +1,12 @@
 /**
  * A loaded D4RT model: the manifest plus an encoder and a decoder session from some backend (and a
- * K/V graph's session when the manifest has one). `encode(video)` runs the encoder (and the K/V
- * graph) once and returns a {@link Scene} that answers queries.
+ * K/V graph's and a tracker's session when the manifest has them). `encode(video)` runs the encoder
+ * (and the K/V graph) once and returns a {@link Scene} that answers queries.
  *
  * @module
  */
 import type { BackendSession, Tensor } from './backend.js';
-import { SceneDisposedError } from './errors.js';
+import { NoTrackerError, SceneDisposedError } from './errors.js';
 import { selectFrames } from './frame-selection.js';
 import { checkSessionIo, type ModelManifest } from './manifest.js';
 import { resizeNormalize } from './preprocess.js';
@@ -62,6 +62,8 @@ export interface CreateModelOptions {
   decoder: BackendSession;
   /** Session of the K/V graph: required when the manifest has one (`manifest.kv`), refused otherwise. */
   kv?: BackendSession;
+  /** Session of the tracker graph: required when the manifest has one (`manifest.tracker`), refused otherwise. */
+  tracker?: BackendSession;
   /** Name of the backend the sessions run on, for messages and benchmarks. */
   backend: string;
   /** Where the loader got the model from (runtimes' `loadModel` set it). */
@@ -82,6 +84,8 @@ export class D4rtModel {
   readonly decoderSession: BackendSession;
   /** @internal The K/V graph's session, when the manifest has one. */
   readonly kvSession: BackendSession | undefined;
+  /** @internal The tracker graph's session, when the manifest has one. */
+  readonly trackerSession: BackendSession | undefined;
   #disposed = false;
   #released: Promise<void> | null = null;
 
@@ -92,25 +96,39 @@ export class D4rtModel {
     this.encoderSession = options.encoder;
     this.decoderSession = options.decoder;
     this.kvSession = options.kv;
+    this.trackerSession = options.tracker;
   }
 
   /**
    * Wraps loaded sessions after checking them against the manifest.
    * @throws {@link UnsupportedModelError} when a session lacks an input or output the manifest names, or its type or shape differs;
-   *   TypeError when `kv` is missing for a manifest with a K/V graph, or given for one without
+   *   TypeError when `kv` or `tracker` is missing for a manifest with such a graph, or given for one without
    */
   static async create(options: CreateModelOptions): Promise<D4rtModel> {
-    const { manifest, kv } = options;
-    if (manifest.kv !== undefined && kv === undefined) {
-      throw new TypeError(`D4rtModel.create: options.kv (undefined) must be the session of ${manifest.name}'s K/V graph '${manifest.files.kv}' (manifest.kv)`);
-    }
-    if (manifest.kv === undefined && kv !== undefined) {
-      throw new TypeError(`D4rtModel.create: options.kv (a session) must be left out: ${manifest.name}'s manifest has no K/V graph`);
+    const { manifest, kv, tracker } = options;
+    for (const [key, session, label] of [['kv', kv, 'K/V graph'], ['tracker', tracker, 'tracker graph']] as const) {
+      if (manifest[key] !== undefined && session === undefined) {
+        throw new TypeError(`D4rtModel.create: options.${key} (undefined) must be the session of ${manifest.name}'s ${label} '${manifest.files[key]}' (manifest.${key})`);
+      }
+      if (manifest[key] === undefined && session !== undefined) {
+        throw new TypeError(`D4rtModel.create: options.${key} (a session) must be left out: ${manifest.name}'s manifest has no ${label}`);
+      }
     }
     checkSessionIo(manifest, 'encoder', options.encoder);
     if (kv !== undefined) checkSessionIo(manifest, 'kv', kv);
     checkSessionIo(manifest, 'decoder', options.decoder);
+    if (tracker !== undefined) checkSessionIo(manifest, 'tracker', tracker);
     return new D4rtModel(options);
+  }
+
+  /**
+   * @internal The tracker's session, or {@link NoTrackerError} naming `fn` and the model.
+   */
+  requireTracker(fn: string): BackendSession {
+    if (this.trackerSession !== undefined) return this.trackerSession;
+    throw new NoTrackerError(
+      `${fn}: options.decoder ('tracker') needs a tracker graph, and the model '${this.manifest.name}' has none (its manifest has no 'tracker' section); decoder: 'query' (the default) tracks with any model`,
+    );
   }
 
   /** Whether {@link D4rtModel.dispose} was called. */
@@ -155,7 +173,8 @@ export class D4rtModel {
 
   /**
    * Runs the encoder once on `video` (and the K/V graph once on its memory, when the manifest has
-   * one) and returns the {@link Scene} that answers queries about it.
+   * one) and returns the {@link Scene} that answers queries about it. The scene keeps the encoder's
+   * `memory`, and its `layers` when the manifest lists that output (the tracker reads them).
    * Videos with more (or fewer) frames than the model's T are mapped to T frames by
    * {@link selectFrames} (evenly spaced, first and last kept); `scene.sourceIndices` says which.
    *
@@ -201,9 +220,15 @@ export class D4rtModel {
     if (!memory || !(memory.data instanceof Float32Array)) {
       throw new TypeError(`${fn}: the encoder returned no float32 'memory' output`);
     }
+    // the encoder's layers (for the tracker), when the manifest lists them
+    let layers: Tensor | undefined;
+    if (this.manifest.encoder.outputs.layers !== undefined) {
+      layers = outputs.layers;
+      if (!layers || !(layers.data instanceof Float32Array)) throw new TypeError(`${fn}: the encoder returned no float32 'layers' output (manifest.encoder.outputs.layers)`);
+    }
     const kv = this.kvSession === undefined ? undefined : await this.#runKv(fn, memory, signal);
     onProgress?.({ stage: 'encode', done: 1, total: 1 });
-    return new Scene(this, { input, memory, video, ...(kv !== undefined && { kv }) });
+    return new Scene(this, { input, memory, video, ...(kv !== undefined && { kv }), ...(layers !== undefined && { layers }) });
   }
 
   /** The K/V graph on `memory`: its outputs by name (what every decoder run of the scene is fed). */
@@ -237,7 +262,7 @@ export class D4rtModel {
   async dispose(): Promise<void> {
     if (!this.#disposed) {
       this.#disposed = true;
-      const sessions = [this.encoderSession, this.decoderSession, ...(this.kvSession ? [this.kvSession] : [])];
+      const sessions = [this.encoderSession, this.decoderSession, ...(this.kvSession ? [this.kvSession] : []), ...(this.trackerSession ? [this.trackerSession] : [])];
       this.#released = Promise.all(sessions.map((s) => s.dispose())).then(() => undefined);
     }
     await this.#released;

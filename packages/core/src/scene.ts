@@ -20,6 +20,7 @@ import { umeyama, type Intrinsics } from '@d4rt/geometry';
 import { medianInPlace } from '@d4rt/geometry/select';
 import type { Tensor } from './backend.js';
 import { InvalidQueryError, SceneDisposedError, describeValue } from './errors.js';
+import { DEFAULT_TRACKER_MAX_POINTS, runTracker, tracksToReferenceCamera } from './tracker.js';
 import { RESULT_OUTPUTS, createQueryResult, decodeChunk, rawWidth, type QueryResult, type ResultOutput } from './heads.js';
 import type { D4rtModel, EncoderInput } from './model.js';
 import { createDecoderInputs, fillDecoderInputs, type DecoderInputBuffers } from './decoder-inputs.js';
@@ -89,11 +90,33 @@ export interface DepthMaps {
 export interface TrackOptions extends QueryOptions {
   /**
    * `'camera'` (default): each frame's position in that frame's camera (`tCam = tTgt`).
-   * `'world'`: all frames in the camera of `referenceFrame` (`tCam` fixed).
+   * `'world'`: all frames in the camera of `referenceFrame` (`tCam` fixed; with the tracker, each
+   * frame's answer moved there by the scene's cameras, see `decoder`).
    */
   frame?: 'camera' | 'world';
   /** Model frame whose camera is the world for `frame: 'world'` (default 0). */
   referenceFrame?: number;
+  /**
+   * Which decoder tracks:
+   * - `'query'` (default): D4RT's query decoder, one independent query `(u, v, tSrc, t, tCam)` per
+   *   point and frame (`points x T` queries in chunks of `chunkSize`); a point's answer does not
+   *   depend on the other points.
+   * - `'tracker'`: the model's tracking decoder (`manifest.tracker`), a whole trajectory per point
+   *   at once, in each frame's camera. Its points attend to each other, so **a point's answer
+   *   depends on the other points of the same run** (not on their order). All points of the call
+   *   are one run when there are at most `maxPoints`; else they are split into `ceil(N / maxPoints)`
+   *   runs of consecutive points of equal size (within one), each a set of its own. For
+   *   `frame: 'world'` the scene's cameras ({@link Scene.cameras}, estimated with the query
+   *   decoder, `chunkSize` applying to them) move each frame's answer into the camera of
+   *   `referenceFrame` (NaN for a frame whose pose fit failed). A model without a tracker graph
+   *   throws {@link NoTrackerError}.
+   */
+  decoder?: 'query' | 'tracker';
+  /**
+   * `decoder: 'tracker'`: most points per tracker run (integer >= 1; default
+   * {@link DEFAULT_TRACKER_MAX_POINTS}, 1024). Ignored by the query decoder.
+   */
+  maxPoints?: number;
 }
 
 /** Tracks of `points` points over `frames` frames, frame-major: entry `t * points + i` is point `i` at frame `t`. */
@@ -191,13 +214,16 @@ export class Scene {
   #memory: Tensor | null;
   /** The decoder's inputs that are the same for every chunk: `memory` if it takes it, and the K/V graph's outputs. */
   #sceneFeeds: Record<string, Tensor> | null;
+  /** The encoder's `layers` output, when the manifest lists it (the tracker's input). */
+  #layers: Tensor | null;
   readonly #video: VideoFrames;
 
   /** @internal Use {@link D4rtModel.encode}. */
-  constructor(model: D4rtModel, state: { input: EncoderInput; memory: Tensor; video: VideoFrames; kv?: Record<string, Tensor> }) {
+  constructor(model: D4rtModel, state: { input: EncoderInput; memory: Tensor; video: VideoFrames; kv?: Record<string, Tensor>; layers?: Tensor }) {
     this.#model = model;
     this.#input = state.input;
     this.#memory = state.memory;
+    this.#layers = state.layers ?? null;
     const takesMemory = model.manifest.decoder.inputs.memory !== undefined;
     this.#sceneFeeds = { ...(takesMemory && { memory: state.memory }), ...state.kv };
     this.#video = state.video;
@@ -212,6 +238,16 @@ export class Scene {
   /** The encoder's memory (`[1, tokens, channels]`), a view; for custom decoders and tests. */
   get memory(): Tensor {
     return this.#alive('memory');
+  }
+
+  /**
+   * The encoder's `layers` output (`[1, L, 1 + tubelets, channels]`, what the tracker reads), a
+   * view; `undefined` for a model whose manifest does not list it.
+   * @throws {@link SceneDisposedError} after `dispose()`
+   */
+  get layers(): Tensor | undefined {
+    this.#alive('layers');
+    return this.#layers ?? undefined;
   }
 
   #alive(fn: string): Tensor {
@@ -360,11 +396,17 @@ export class Scene {
   }
 
   /**
-   * Tracks points through every model frame.
+   * Tracks points through every model frame, with the query decoder (default) or the model's
+   * tracking decoder (`decoder: 'tracker'`; see {@link TrackOptions.decoder} for how its points
+   * interact and are grouped). Both return the same {@link Tracks}.
    * @param points - `u`, `v` in [0, 1] and the model `frame` each point is seen in
-   * @param options - `frame: 'camera' | 'world'`, `referenceFrame`, chunking, progress, `signal`
+   * @param options - `frame: 'camera' | 'world'`, `referenceFrame`, `decoder`, `maxPoints`, chunking,
+   *   progress (`'query'`, in points x frames; with the tracker and `frame: 'world'`, the cameras'
+   *   queries first), `signal` (checked before the first run and after each)
    * @returns new {@link Tracks}
    * @throws {@link InvalidQueryError} for points out of range, or points x frames over {@link MAX_QUERIES};
+   *   {@link NoTrackerError} for `decoder: 'tracker'` on a model without a tracker graph (nothing is run);
+   *   RangeError for an unknown `frame` or `decoder`, or a `maxPoints` that is not an integer >= 1;
    *   options, {@link SceneDisposedError} and `signal.reason` as {@link Scene.query}
    */
   async track(points: TrackPoints, options: TrackOptions = {}): Promise<Tracks> {
@@ -377,18 +419,68 @@ export class Scene {
     if (mode !== 'camera' && mode !== 'world') {
       throw new RangeError(`Scene.track: options.frame (${describeValue(mode)}) must be 'camera' or 'world'`);
     }
+    const decoder = options.decoder ?? 'query';
+    if (decoder !== 'query' && decoder !== 'tracker') {
+      throw new RangeError(`Scene.track: options.decoder (${describeValue(decoder)}) must be 'query' or 'tracker'`);
+    }
+    const maxPoints = options.maxPoints ?? DEFAULT_TRACKER_MAX_POINTS;
+    if (!Number.isInteger(maxPoints) || maxPoints < 1) {
+      throw new RangeError(`Scene.track: options.maxPoints (${describeValue(maxPoints)}) must be an integer >= 1`);
+    }
+    const tracker = decoder === 'tracker' ? this.#model.requireTracker('Scene.track') : undefined;
     const ref = options.referenceFrame ?? 0;
     if (!Number.isInteger(ref) || ref < 0 || ref >= this.frames) {
       throw new InvalidQueryError(`Scene.track: options.referenceFrame (${describeValue(ref)}) must be an integer frame index in [0, ${this.frames - 1}]`);
     }
     // check the points once (as a batch with tTgt = tCam = their own frame), then expand
-    toQueryBatch({ u: points.u, v: points.v, tSrc: points.frame, tTgt: points.frame, tCam: points.frame }, this.frames, 'Scene.track');
+    const checked = toQueryBatch({ u: points.u, v: points.v, tSrc: points.frame, tTgt: points.frame, tCam: points.frame }, this.frames, 'Scene.track');
     assertQueryCount('Scene.track', points.u.length * this.frames, `${points.u.length} points x ${this.frames} frames`);
+    if (tracker !== undefined) {
+      const chunk = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+      if (!Number.isInteger(chunk) || chunk < 1) throw new RangeError(`Scene.track: options.chunkSize (${describeValue(chunk)}) must be an integer >= 1`);
+      const { onProgress, signal } = options;
+      const N = checked.u.length;
+      // with 'world', the cameras' queries come first: progress counts them, then the point-frames
+      let camerasTotal = 0;
+      const cameras = mode === 'world'
+        ? await this.cameras({
+            chunkSize: chunk,
+            ...(signal !== undefined && { signal }),
+            ...(onProgress !== undefined && {
+              onProgress: (p) => {
+                camerasTotal = p.total;
+                onProgress({ stage: 'query', done: p.done, total: p.total + N * this.frames });
+              },
+            }),
+          })
+        : undefined;
+      const r = await runTracker({
+        session: tracker,
+        manifest: this.#model.manifest,
+        memory,
+        layers: this.#layers!,
+        u: checked.u,
+        v: checked.v,
+        frame: checked.tSrc,
+        maxPoints,
+        onProgress: onProgress && ((p) => onProgress({ stage: 'query', done: camerasTotal + p.done, total: camerasTotal + p.total })),
+        signal,
+        fn: 'Scene.track',
+        alive: (cause) => this.#aliveDuringCall('track', cause),
+      });
+      if (cameras !== undefined) tracksToReferenceCamera(r.xyz, { frames: this.frames, points: N, cameraToWorld: cameras.cameraToWorld, referenceFrame: ref });
+      return this.#tracks(r, N, mode);
+    }
     const q = trackQueries(points, { frames: this.frames, camera: mode === 'camera' ? 'own' : ref });
     const r = await this.#run('track', memory, q, options);
+    return this.#tracks(r, points.u.length, mode);
+  }
+
+  /** Frame-major answers (`T x points`) as {@link Tracks}. */
+  #tracks(r: QueryResult, points: number, frame: 'camera' | 'world'): Tracks {
     const visible = new Uint8Array(r.count);
     for (let i = 0; i < r.count; i++) visible[i] = r.visibility[i]! > 0.5 ? 1 : 0;
-    return { frames: this.frames, points: points.u.length, frame: mode, uv: r.uv, xyz: r.xyz, visibility: r.visibility, visible, confidence: r.confidence };
+    return { frames: this.frames, points, frame, uv: r.uv, xyz: r.xyz, visibility: r.visibility, visible, confidence: r.confidence };
   }
 
   /**
@@ -574,7 +666,7 @@ export class Scene {
   }
 
   /**
-   * Releases the memory tensor (and the K/V graph's outputs); later calls throw {@link SceneDisposedError}. A call of this scene
+   * Releases the memory tensor (and the K/V graph's outputs and the encoder's layers); later calls throw {@link SceneDisposedError}. A call of this scene
    * in flight rejects with {@link SceneDisposedError} once its decoder run under way finishes (its
    * answer is dropped); other scenes of the model, and their calls in flight, are not affected.
    * Safe to call twice, and while a call runs.
@@ -582,5 +674,6 @@ export class Scene {
   dispose(): void {
     this.#memory = null;
     this.#sceneFeeds = null;
+    this.#layers = null;
   }
 }

@@ -6,7 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { D4rtModel, ModelLoadError, createSessionsWithFallback, describeValue, parseManifest, type Backend, type BackendFailure, type ProgressCallback } from '@d4rt/core';
+import { D4rtModel, ModelLoadError, createSessionsWithFallback, describeValue, graphLabel, modelGraphs, parseManifest, type Backend, type BackendFailure, type ProgressCallback } from '@d4rt/core';
 import { createOnnxBackend, resolveDevice, type NodeDevice, type OnnxLogLevel } from './onnx-backend.js';
 
 /** Options of {@link loadModel}. */
@@ -23,7 +23,7 @@ export interface LoadModelOptions {
   threads?: number;
   /** Least severity of onnxruntime's own stderr log; default `'fatal'` (see `OnnxBackendOptions.logLevel`). */
   logLevel?: OnnxLogLevel;
-  /** Progress of the stage `'read'` (files read, of 3; of 4 with a K/V graph). */
+  /** Progress of the stage `'read'` (files read: the manifest and each graph, 3 plus one per K/V or tracker graph). */
   onProgress?: ProgressCallback;
   /**
    * Aborts the load: checked before and while each file is read, and before and after each graph's
@@ -61,8 +61,8 @@ async function readModelFile(folder: string, name: string, what: string, signal:
 }
 
 /**
- * Loads a model folder (`manifest.json`, `encoder.onnx`, `decoder.onnx`, the K/V graph when the
- * manifest names one, and the external data files it lists), or the embedded reference model
+ * Loads a model folder (`manifest.json`, `encoder.onnx`, `decoder.onnx`, the K/V graph and the
+ * tracker graph when the manifest names them, and the external data files it lists), or the embedded reference model
  * `d4rt-tiny` when `folder` is omitted, and checks the graphs against the manifest.
  *
  * @param folder - path of a `d4rt-model/1` folder; default the embedded model
@@ -95,7 +95,7 @@ export async function loadModel(folder?: string, options: LoadModelOptions = {})
   const st = await stat(dir).catch(() => null);
   if (st === null) throw new ModelLoadError(`loadModel: model folder '${dir}' does not exist`);
   if (!st.isDirectory()) throw new ModelLoadError(`loadModel: '${dir}' is not a folder; pass the folder that holds manifest.json`);
-  // the total grows to 4 once the manifest says there is a K/V graph (known only after reading it)
+  // the total grows once the manifest names a K/V or tracker graph (known only after reading it)
   onProgress?.({ stage: 'read', done: 0, total: 3 });
   const text = (await readModelFile(dir, 'manifest.json', 'manifest', signal)).toString('utf8');
   let json: unknown;
@@ -105,12 +105,12 @@ export async function loadModel(folder?: string, options: LoadModelOptions = {})
     throw new ModelLoadError(`loadModel: '${join(dir, 'manifest.json')}' is not valid JSON (${(error as Error).message})`, { cause: error });
   }
   const manifest = parseManifest(json);
-  const roles = manifest.kv === undefined ? (['encoder', 'decoder'] as const) : (['encoder', 'decoder', 'kv'] as const);
+  const roles = modelGraphs(manifest);
   const total = 1 + roles.length;
   onProgress?.({ stage: 'read', done: 1, total });
   const bytes: Buffer[] = [];
   for (const role of roles) {
-    bytes.push(await readModelFile(dir, manifest.files[role]!, role === 'kv' ? 'K/V graph' : `${role} graph`, signal));
+    bytes.push(await readModelFile(dir, manifest.files[role]!, role === 'kv' ? 'K/V graph' : `${graphLabel(role)} graph`, signal));
     onProgress?.({ stage: 'read', done: 1 + bytes.length, total });
   }
   // A graph with external data (weights past protobuf's 2 GB) is loaded from its path, so that
@@ -150,7 +150,8 @@ export async function loadModel(folder?: string, options: LoadModelOptions = {})
       manifest,
       encoder: sessions[0]!,
       decoder: sessions[1]!,
-      ...(sessions[2] !== undefined && { kv: sessions[2] }),
+      ...(roles.includes('kv') && { kv: sessions[roles.indexOf('kv')]! }),
+      ...(roles.includes('tracker') && { tracker: sessions[roles.indexOf('tracker')]! }),
       backend: backend.name,
       // This loader reads the graphs as they are on disk; it does not check the manifest's hashes.
       loadedFrom: { manifest: join(dir, 'manifest.json'), manifestFrom: 'file', verified: false },

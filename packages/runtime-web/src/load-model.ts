@@ -9,6 +9,8 @@ import {
   D4rtModel,
   ModelLoadError,
   createSessionsWithFallback,
+  graphLabel,
+  modelGraphs,
   parseManifest,
   type Backend,
   type BackendSession,
@@ -162,11 +164,6 @@ interface ModelFile {
   digest?: ModelFileDigest;
 }
 
-/** The graphs the manifest names, in the order their sessions are made: encoder, decoder, and the K/V graph when there is one. */
-function modelGraphs(manifest: ModelManifest): ModelGraph[] {
-  return manifest.kv === undefined ? ['encoder', 'decoder'] : ['encoder', 'decoder', 'kv'];
-}
-
 /** The model's files to download: each graph, then the external data files of each. */
 function modelFiles(manifest: ModelManifest, folder: string): ModelFile[] {
   const out: ModelFile[] = [];
@@ -174,12 +171,12 @@ function modelFiles(manifest: ModelManifest, folder: string): ModelFile[] {
   for (const role of roles) {
     const name = manifest.files[role]!;
     const digest = manifest.hashes?.[role];
-    out.push({ role, name, external: false, url: new URL(name, folder).href, what: role === 'kv' ? 'K/V graph' : `${role} graph`, ...(digest !== undefined && { digest }) });
+    out.push({ role, name, external: false, url: new URL(name, folder).href, what: role === 'kv' ? 'K/V graph' : `${graphLabel(role)} graph`, ...(digest !== undefined && { digest }) });
   }
   for (const role of roles) {
     for (const name of manifest.files.externalData?.[role] ?? []) {
       const digest = manifest.hashes?.externalData?.[name];
-      out.push({ role, name, external: true, url: new URL(name, folder).href, what: `${role === 'kv' ? 'K/V' : role} external data file`, ...(digest !== undefined && { digest }) });
+      out.push({ role, name, external: true, url: new URL(name, folder).href, what: `${role === 'kv' ? 'K/V' : graphLabel(role)} external data file`, ...(digest !== undefined && { digest }) });
     }
   }
   return out;
@@ -187,7 +184,7 @@ function modelFiles(manifest: ModelManifest, folder: string): ModelFile[] {
 
 /**
  * Loads the model served at `url` on this thread: downloads the manifest, its graphs (encoder,
- * decoder, and the K/V graph when the manifest names one) and their external data files (with byte progress, through the Cache API), then creates sessions on the
+ * decoder, and the K/V graph and the tracker graph when the manifest names them) and their external data files (with byte progress, through the Cache API), then creates sessions on the
  * first device that works. For a page that must stay responsive while the model runs, see
  * {@link loadModelInWorker}.
  *
@@ -267,6 +264,7 @@ export async function loadModel(url: string | URL, options: LoadModelOptions = {
       encoder: session('encoder'),
       decoder: session('decoder'),
       ...(roles.includes('kv') && { kv: session('kv') }),
+      ...(roles.includes('tracker') && { tracker: session('tracker') }),
       backend: backend.name,
       loadedFrom: { manifest: manifestUrl, manifestFrom: from, verified: manifest.hashes !== undefined },
     });

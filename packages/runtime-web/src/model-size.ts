@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { ModelTooLargeError, type ModelGraph, type ModelManifest } from '@d4rt/core';
+import { ModelTooLargeError, modelGraphs, type ModelGraph, type ModelManifest } from '@d4rt/core';
 import type { WebExecutionProvider } from './web-backend.js';
 
 /** The most a wasm32 WebAssembly memory can hold: 4 GiB. */
@@ -77,7 +77,7 @@ function wasmNeed(graphs: { bytes: number; inlineBytes: number }[], dtype: Dtype
  */
 export function estimateModelSize(manifest: ModelManifest, sizes?: Readonly<Record<string, number | undefined>>): ModelSizeEstimate | null {
   const hashes = manifest.hashes;
-  const roles = (['encoder', 'decoder', 'kv'] as const).filter((role) => manifest.files[role] !== undefined);
+  const roles = modelGraphs(manifest);
   const files: ModelFileSize[] = [];
   for (const role of roles) {
     const entries = [{ name: manifest.files[role]!, external: false }, ...(manifest.files.externalData?.[role] ?? []).map((name) => ({ name, external: true }))];

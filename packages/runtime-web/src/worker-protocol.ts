@@ -13,6 +13,7 @@ import {
   ModelIntegrityError,
   ModelLoadError,
   ModelTooLargeError,
+  NoTrackerError,
   SceneDisposedError,
   UnsupportedModelError,
   type BackendFailure,
@@ -128,6 +129,8 @@ function rebuild(e: SerializedError): Error {
       return new UnsupportedModelError(e.message, options);
     case 'InvalidQueryError':
       return new InvalidQueryError(e.message, options);
+    case 'NoTrackerError':
+      return new NoTrackerError(e.message, options);
     case 'InvalidVideoError':
       return new InvalidVideoError(e.reason ?? 'bad-frames', e.message, options);
     case 'SceneDisposedError':
