@@ -13,6 +13,7 @@ import { UPSAMPLE_MODES, checkScaleReference, measureScaleReference, type ScaleR
 import { writeOutputFolder } from '@d4rt/runtime-node';
 import { COMMON_HELP, COMMON_OPTIONS, SCALE_FROM_FORMS, UsageError, choiceOption, intOption, numberOption, parse, scaleFromOption } from './options.js';
 import { DEPTH_UNITS, METRIC_UNITS, writeCameraOutputs, writeDepthOutputs, writePointCloud, writeTrackOutputs, writeTrackOverlay, watchableFps } from './outputs.js';
+import { checkDecoder, decoderHelp, decoderOption } from './decoder-option.js';
 import { progressBar } from './progress-bar.js';
 import { loadModelFrames, modelOptions, openInput, openModel } from './session.js';
 import { writeWholeVideo } from './whole-video.js';
@@ -64,12 +65,15 @@ const VIDEO_COMMANDS = {
       'query-frame': { type: 'string' },
       dense: { type: 'boolean', default: false },
       'dense-size': { type: 'string', default: '48x32' },
+      decoder: { type: 'string' },
     },
     help: `  --grid <n>           track an n x n grid of points (default 10)
   --query-frame <k>    frame the grid is placed in: a model frame (default 0), or with
                        --all-frames/--fps a source frame (default the first processed)
   --points <file.json> track these points instead: [[u, v, frame], ...], u, v in [0, 1]
-  --frame <f>          camera (each frame's camera, default) | world (camera of the first frame)
+  --frame <f>          camera (each frame's camera, default) | world (camera of the first frame;
+                       with --decoder tracker, each frame moved there by the estimated cameras)
+${decoderHelp(23)}
   --dense              with --all-frames/--fps: also track every pixel (occupancy grid; dense/*.ply,
                        dense.glb, dense.json)
   --dense-size <WxH>   grid of the dense tracking (default 48x32)`,
@@ -169,6 +173,7 @@ export async function runVideoCommand(name: VideoCommand, argv: string[], signal
   const grid = intOption(name, 'grid', values.grid as string | undefined, 1, 256);
   const queryFrame = intOption(name, 'query-frame', values['query-frame'] as string | undefined, 0, 2 ** 31 - 1);
   const trackFrame = choiceOption(name, 'frame', values.frame as string | undefined, ['camera', 'world'] as const);
+  const decoder = decoderOption(name, values.decoder as string | undefined);
   const minConfidence = numberOption(name, 'min-confidence', values['min-confidence'] as string | undefined, 0, 1);
   const fps = numberOption(name, 'fps', values.fps as string | undefined, 1e-3, 1000);
   const overlap = intOption(name, 'overlap', values.overlap as string | undefined, 1, 4096);
@@ -179,6 +184,7 @@ export async function runVideoCommand(name: VideoCommand, argv: string[], signal
   if (!whole && overlap !== undefined) throw new UsageError(`d4rt ${name}: --overlap (${overlap}) needs --all-frames or --fps (without them the model's T frames are one window)`);
   const dense = values.dense === true ? denseSize(name, values['dense-size'] as string) : undefined;
   if (dense && !whole) throw new UsageError(`d4rt ${name}: --dense needs --all-frames or --fps`);
+  if (decoder === 'tracker' && whole) throw new UsageError(`d4rt ${name}: --decoder tracker works on one window (the model's T frames); with --all-frames or --fps the windows are tracked with --decoder query`);
   if (upsample !== undefined && whole) throw new UsageError(`d4rt ${name}: --upsample works on one window; with --all-frames or --fps the windows' depth uses the default (joint-bilateral)`);
   modelOptions(name, values);
   const out = resolve(values.out as string);
@@ -194,6 +200,7 @@ export async function runVideoCommand(name: VideoCommand, argv: string[], signal
     return `${JSON.stringify({ seconds: Number(seconds.toFixed(3)), maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024), frames, secondsPerFrame: Number((seconds / Math.max(1, frames)).toFixed(4)) })}\n`;
   };
   try {
+    checkDecoder(name, decoder, model.manifest);
     const T = model.manifest.clip.frames;
     if (overlap !== undefined && overlap >= T) {
       throw new UsageError(`d4rt ${name}: --overlap (${overlap}) must be in [1, ${T - 1}]: the model's windows have ${T} frames`);
@@ -244,11 +251,11 @@ export async function runVideoCommand(name: VideoCommand, argv: string[], signal
           lines.push(`depth: ${depth.frames} maps of ${depth.width}x${depth.height}`);
         } else if (name === 'track') {
           const points = givenPoints ?? gridPoints(grid!, queryFrame ?? 0);
-          const tracks = await scene.track(points, { ...q, frame: trackFrame ?? 'camera' });
+          const tracks = await scene.track(points, { ...q, frame: trackFrame ?? 'camera', decoder });
           scaleArray(tracks.xyz, metric);
           await writeTrackOutputs(dir, tracks, points, scene);
           await writeTrackOverlay(dir, tracks, video, watchableFps(tracks.frames, video.fps, scene.sourceIndices));
-          lines.push(`tracks: ${tracks.points} points over ${tracks.frames} frames (${tracks.frame} frame)`);
+          lines.push(`tracks: ${tracks.points} points over ${tracks.frames} frames (${tracks.frame} frame${decoder === 'tracker' ? ', tracker decoder' : ''})`);
         } else if (name === 'pose') {
           const cams = await scene.cameras(q);
           for (const m of cams.cameraToWorld) for (let i = 12; i < 15; i++) m[i] = m[i]! * metric;

@@ -15,6 +15,7 @@ import type { CommandResult } from './commands.js';
 import { checkFigurePath, checkOutputFilePath, figureRow, writeFigure, type FigureRow } from './figure.js';
 import { COMMON_HELP, COMMON_OPTIONS, UPSAMPLE_HELP, UsageError, choiceOption, intOption, parse } from './options.js';
 import { watchableFps, writeCameraOutputs, writeDepthOutputs, writePointCloud, writeTrackOutputs, writeTrackOverlay } from './outputs.js';
+import { checkDecoder, decoderHelp, decoderOption } from './decoder-option.js';
 import { progressBar } from './progress-bar.js';
 import { openModel } from './session.js';
 
@@ -135,7 +136,7 @@ function intrinsicsOption(value: string | undefined): Intrinsics | undefined {
 /** `d4rt eval`. */
 export async function runEval(argv: string[], signal?: AbortSignal): Promise<CommandResult> {
   const { out: _unused, ...common } = COMMON_OPTIONS;
-  const { values, positionals } = parse('eval', argv, { ...common, fixtures: { type: 'boolean', default: false }, json: { type: 'string' }, figure: { type: 'string' }, 'no-prior': { type: 'boolean', default: false }, intrinsics: { type: 'string' }, upsample: { type: 'string' } });
+  const { values, positionals } = parse('eval', argv, { ...common, fixtures: { type: 'boolean', default: false }, json: { type: 'string' }, figure: { type: 'string' }, 'no-prior': { type: 'boolean', default: false }, intrinsics: { type: 'string' }, upsample: { type: 'string' }, decoder: { type: 'string' } });
   if (values.help) {
     return {
       stdout: `d4rt eval <folder | file.npz ...> [options]
@@ -167,6 +168,8 @@ names inside, and "inputDependence" (6 significant digits; null where a metric d
                        the camera's intrinsics in pixels, for the layouts without their own
                        (tum-rgbd: else TUM's fr1/fr2/fr3 values by the folder name, or ROS's
                        default with a note; image-poses: else no focal error)
+${decoderHelp(23)}
+                       (it makes the tracks behind apd3d, aj and oa; the last line keeps its keys)
 ${UPSAMPLE_HELP.eval}
   --figure <file.png>  also draw a picture: one row per sequence (the middle evaluated frame),
                        columns in this order, titled in the picture:
@@ -187,6 +190,7 @@ ${COMMON_HELP.replace(/\n {2}-o, --out.*$/m, '')}
   const chunkSize = intOption('eval', 'chunk-size', values['chunk-size'] as string, 1, 1 << 20)!;
   const upsample = choiceOption('eval', 'upsample', values.upsample as string | undefined, UPSAMPLE_MODES);
   const intrinsics = intrinsicsOption(values.intrinsics as string | undefined);
+  const decoder = decoderOption('eval', values.decoder as string | undefined);
   const figure = values.figure === undefined ? undefined : await checkFigurePath(values.figure as string);
   const json = values.json === undefined ? undefined : await checkOutputFilePath(`--json (${JSON.stringify(values.json)})`, values.json as string, 'a .json file');
   // every input's layout before the model loads: a folder in no known layout fails at once
@@ -196,12 +200,13 @@ ${COMMON_HELP.replace(/\n {2}-o, --out.*$/m, '')}
   const results: EvalResult[] = [];
   const rows: FigureRow[] = [];
   try {
+    checkDecoder('eval', decoder, model.manifest);
     for (const folder of folders) {
       const seq = await readDataset(folder, { ...(intrinsics && { intrinsics }), ...(signal && { signal }) });
       progress.label(seq.name);
       for (const note of seq.notes ?? []) process.stderr.write(`d4rt eval: ${seq.name} (${seq.layout}): ${note}\n`);
       const onOutputs = figure ? { onOutputs: (o: EvalOutputs, scene: Scene) => void rows.push(figureRow(seq, o, scene)) } : {};
-      results.push(await evaluateSequence(model, seq, { chunkSize, onProgress: progress, prior: !values['no-prior'], ...onOutputs, ...(signal && { signal }), ...(upsample && { upsample }) }));
+      results.push(await evaluateSequence(model, seq, { chunkSize, onProgress: progress, prior: !values['no-prior'], ...onOutputs, ...(signal && { signal }), ...(upsample && { upsample }), decoder }));
     }
   } finally {
     progress.done();
@@ -209,7 +214,7 @@ ${COMMON_HELP.replace(/\n {2}-o, --out.*$/m, '')}
   }
   const mean = meanResult(results);
   if (json) {
-    await writeJson(json, { model: model.manifest.name, results, mean });
+    await writeJson(json, { model: model.manifest.name, decoder, results, mean });
   }
   if (figure) process.stderr.write(`d4rt eval: figure ${(await writeFigure(figure, rows)).caption}\n`);
   const meanRow: EvalResult = { name: 'mean', protocol: results[0]!.protocol, frames: 0, ...mean };

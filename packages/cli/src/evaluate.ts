@@ -213,6 +213,11 @@ export interface EvalOptions {
    * reproduces training within).
    */
   upsample?: UpsampleMode;
+  /**
+   * `Scene.track`'s `decoder` for the fixture protocol's tracks (default `'query'`); `'tracker'`
+   * needs a model with a tracker graph (a clip's tracks are one set of up to 1024 points per run).
+   */
+  decoder?: 'query' | 'tracker';
   onProgress?: ProgressCallback;
   /** Cancels the encodes and every scene call; the promise rejects with `signal.reason`. */
   signal?: AbortSignal;
@@ -297,7 +302,7 @@ export async function evaluateScene(
   const run = async (s: Scene): Promise<SceneOutputs> => {
     const depth = protocol === 'fixture' ? await s.depth({ ...q, frames, width: Ws, height: Hs, upsample: options.upsample ?? 'none' }) : await s.depth({ ...q, frames });
     const cameras = await s.cameras(q);
-    const tracks = trackPoints && (await s.track(trackPoints, { ...q, frame: 'camera' }));
+    const tracks = trackPoints && (await s.track(trackPoints, { ...q, frame: 'camera', ...(options.decoder && { decoder: options.decoder }) }));
     return { depth, cameras, ...(tracks && { tracks }) };
   };
   const out = await run(scene);
