@@ -225,6 +225,45 @@ function peakName(basis: unknown, graph: 'encoder' | 'decoder'): string {
 }
 
 /**
+ * `scene.track` of 256 random points over every model frame with the query decoder (T x 256
+ * independent queries) and with the tracker graph (one run), alternating run by run on one scene:
+ * decoder ms per frame (inside `session.run` of the decoder / tracker graph) and end-to-end ms per
+ * frame (encode + track, wall), medians.
+ */
+async function compareTrackers(model: D4rtModel, video: Parameters<D4rtModel['encode']>[0], o: { warmup: number; runs: number }): Promise<Record<string, number>> {
+  const T = model.manifest.clip.frames;
+  const q = randomQueries({ count: 256, frames: T, seed: 3 });
+  const points = { u: q.u, v: q.v, frame: q.tSrc };
+  const sides = { query: model.decoderSession.stats!, tracker: model.trackerSession!.stats! };
+  const run: Record<string, number[]> = { query: [], tracker: [] };
+  const e2e: Record<string, number[]> = { query: [], tracker: [] };
+  for (let i = 0; i < o.warmup + o.runs; i++) {
+    for (const decoder of ['query', 'tracker'] as const) {
+      const st = sides[decoder];
+      const t0 = performance.now();
+      const scene = await model.encode(video);
+      const before = st.totalMs;
+      await scene.track(points, { decoder, frame: 'camera' });
+      const inside = st.totalMs - before;
+      const wall = performance.now() - t0;
+      scene.dispose();
+      if (i >= o.warmup) {
+        run[decoder]!.push(inside / T);
+        e2e[decoder]!.push(wall / T);
+      }
+    }
+  }
+  const m = (a: number[]): number => median(a);
+  return {
+    trackQueryDecoderMsPerFrame: m(run.query!),
+    trackTrackerMsPerFrame: m(run.tracker!),
+    trackQueryE2eMsPerFrame: m(e2e.query!),
+    trackTrackerE2eMsPerFrame: m(e2e.tracker!),
+    trackerSpeedupOverQuery: m(run.query!) / m(run.tracker!),
+  };
+}
+
+/**
  * Rebuilds the embedded model's first export (float32 decoder graph of MatMul / Softmax attention
  * and an every-frame correlation softmax: `python3 -m d4rt_train.export --graph legacy`) from the
  * training checkpoint into a temporary folder. Returns the model folder (its parent is the
@@ -401,6 +440,12 @@ on the same frames and threads (runtime-web's browser bench, from a d4rt-js chec
     });
     figures.workloadMs = median(wall.slice(1));
     figures.sdkOverRunRatio = median(ratios.slice(1));
+    // the two ways of tracking, side by side: 256 points over every frame
+    if (model.trackerSession === undefined) figures.tracker = `skipped: ${model.manifest.name} has no tracker graph`;
+    else {
+      log('bench: tracks of 256 points, query decoder vs tracker, interleaved');
+      Object.assign(figures, await compareTrackers(model, video, { warmup, runs }));
+    }
     // PyTorch eager vs onnxruntime-node, identical inputs
     const script = join(training, 'tools', 'bench_torch.py');
     const ckpt = join(training, 'checkpoints', 'd4rt-tiny.pt');
@@ -513,6 +558,8 @@ on the same frames and threads (runtime-web's browser bench, from a d4rt-js chec
     typeof figures.wasmOverNode === 'number'
       ? `| browser wasm / Node, encode + depth of the demo clip's frames (wasm ${figures.wasmThreads} threads, ${figures.wasmBackend}; ${f('wasmEncodeDepthMs', 0)} / ${f('nodeEncodeDepthMs', 0)} ms) | ${f('wasmOverNode')} |`
       : '| browser wasm / Node, encode + depth (see below) | - |',
+    `| tracks of 256 points x ${model.manifest.clip.frames} frames, decoder ms per frame: query decoder / tracker | ${f('trackQueryDecoderMsPerFrame', 2)} / ${f('trackTrackerMsPerFrame', 2)}${typeof figures.tracker === 'string' ? ` (${figures.tracker})` : ''} |`,
+    `| same, end to end (encode + track) ms per frame: query decoder / tracker | ${f('trackQueryE2eMsPerFrame', 2)} / ${f('trackTrackerE2eMsPerFrame', 2)} |`,
     `| whole demo, seconds (child process, wall) | ${f('demoSeconds', 1)} |`,
     `| demo peak RSS, MB | ${f('demoPeakRssMB', 0)} |`,
     `| bench peak RSS, MB | ${f('benchPeakRssMB', 0)} |`,
