@@ -99,21 +99,26 @@ describe.skipIf(!hasChromium())('@d4rt/runtime-web in headless Chromium', () => 
     await t?.close();
   });
 
-  it('runs the embedded model on wasm; depth equals onnxruntime-node on the same frames within 1e-3', async () => {
+  it('runs the embedded model on wasm: the float32 graph equals onnxruntime-node within 1e-3; the int8 default within int8 rounding', async () => {
     const web = await t.page.evaluate(async () => {
       const { d4rt } = window as unknown as { d4rt: typeof import('../src/index.js') };
       const events: { stage: string; done: number; total: number }[] = [];
-      const model = await d4rt.loadModel('/models/d4rt-tiny/', { device: 'wasm', wasmPaths: '/ort/', onProgress: (p) => events.push(p) });
       const data = new Uint8Array(await (await fetch('/models/fixtures/demo/frames.u8')).arrayBuffer());
-      const scene = await model.encode({ data, frames: 16, width: 192, height: 128 });
-      const depth = await scene.depth();
-      const tracks = await scene.track({ u: [0.5, 0.25], v: [0.5, 0.75], frame: [0, 0] });
-      const out = { backend: model.backend, isolated: crossOriginIsolated, depth: Array.from(depth.data), xyz: Array.from(tracks.xyz), events };
-      scene.dispose();
-      await model.dispose();
-      return out;
+      const run = async (dir: string, onProgress?: (p: { stage: string; done: number; total: number }) => void) => {
+        const model = await d4rt.loadModel(dir, { device: 'wasm', wasmPaths: '/ort/', ...(onProgress && { onProgress }) });
+        const scene = await model.encode({ data, frames: 16, width: 192, height: 128 });
+        const depth = await scene.depth();
+        const tracks = await scene.track({ u: [0.5, 0.25], v: [0.5, 0.75], frame: [0, 0] });
+        const out = { backend: model.backend, depth: Array.from(depth.data), xyz: Array.from(tracks.xyz) };
+        scene.dispose();
+        await model.dispose();
+        return out;
+      };
+      const int8 = await run('/models/d4rt-tiny/', (p) => events.push(p));
+      const fp32 = await run('/models/d4rt-tiny-fp32/');
+      return { isolated: crossOriginIsolated, int8, fp32, events };
     });
-    expect(web.backend).toBe('onnxruntime-web:wasm');
+    expect(web.int8.backend).toBe('onnxruntime-web:wasm');
     expect(web.isolated).toBe(true);
     // Download progress: bytes, monotone, last = total = both graphs.
     const reads = web.events.filter((e) => e.stage === 'read');
@@ -124,18 +129,39 @@ describe.skipIf(!hasChromium())('@d4rt/runtime-web in headless Chromium', () => 
     const onDisk = (await readFile(path.join(MODELS, 'd4rt-tiny/encoder.onnx'))).length + (await readFile(path.join(MODELS, 'd4rt-tiny/decoder.onnx'))).length;
     expect(last.total).toBe(onDisk);
 
-    const model = await loadNodeModel(undefined, { device: 'cpu' });
-    const scene = await model.encode(await demoFrames());
-    const depth = await scene.depth();
-    const tracks = await scene.track({ u: [0.5, 0.25], v: [0.5, 0.75], frame: [0, 0] });
-    await model.dispose();
-    const dDepth = maxAbsDiff(web.depth, depth.data);
-    const dXyz = maxAbsDiff(web.xyz, tracks.xyz);
-    console.info(`wasm vs onnxruntime-node: depth max |diff| ${dDepth.toExponential(2)}, track xyz max |diff| ${dXyz.toExponential(2)}`);
+    const node = async (dir: string | undefined) => {
+      const model = await loadNodeModel(dir, { device: 'cpu' });
+      const scene = await model.encode(await demoFrames());
+      const depth = await scene.depth();
+      const tracks = await scene.track({ u: [0.5, 0.25], v: [0.5, 0.75], frame: [0, 0] });
+      await model.dispose();
+      return { depth: depth.data, xyz: tracks.xyz };
+    };
+    // the same float32 graph: the two runtimes agree to float32 rounding
+    const fp32 = await node(path.join(MODELS, 'd4rt-tiny-fp32'));
+    const dDepth = maxAbsDiff(web.fp32.depth, fp32.depth);
+    const dXyz = maxAbsDiff(web.fp32.xyz, fp32.xyz);
+    // the int8 default (node: the embedded model): onnxruntime-web's and -node's int8 kernels round
+    // an activation that falls on a quantisation step's midpoint differently, now and then; their
+    // answers differ by as much as int8's own deviation from float32 (demo clip: median 2e-3, max
+    // 1.4e-2 relative), and most depths are equal
+    const int8 = await node(undefined);
+    const rel = Array.from(web.int8.depth, (x, i) => Math.abs(x - int8.depth[i]!) / Math.abs(int8.depth[i]!)).sort((a, b) => a - b);
+    const relXyz = Math.max(...Array.from(web.int8.xyz, (x, i) => Math.abs(x - int8.xyz[i]!) / Math.max(Math.abs(int8.xyz[i]!), 1e-3)));
+    console.info(
+      `wasm vs onnxruntime-node: float32 depth max |diff| ${dDepth.toExponential(2)}, track xyz max |diff| ${dXyz.toExponential(2)}; ` +
+        `int8 depth relative diff median ${rel[rel.length >> 1]!.toExponential(2)}, max ${rel.at(-1)!.toExponential(2)}, track xyz ${relXyz.toExponential(2)}`,
+    );
     expect(dDepth).toBeLessThan(1e-3);
     expect(dXyz).toBeLessThan(1e-3);
+    expect(rel[rel.length >> 1]!).toBeLessThan(1e-5);
+    expect(rel.at(-1)!).toBeLessThan(3e-2);
+    expect(relXyz).toBeLessThan(3e-2);
+    // the int8 default is int8's deviation from float32 away from it, not more
+    expect(maxAbsDiff(web.int8.depth, fp32.depth)).toBeLessThan(0.1);
+    const depth = { data: web.int8.depth };
     // Not trivially equal because both are constant.
-    expect(Math.max(...web.depth) - Math.min(...web.depth)).toBeGreaterThan(0.1);
+    expect(Math.max(...depth.data) - Math.min(...depth.data)).toBeGreaterThan(0.1);
   });
 
   it('serves the graphs from the Cache API on the second load', async () => {
@@ -200,7 +226,8 @@ describe.skipIf(!hasChromium())('@d4rt/runtime-web in headless Chromium', () => 
   it('graphs are cached by their hash: one replaced under an unchanged manifest is served from the cache, refused (ModelIntegrityError, nothing cached) when downloaded; a new hash is downloaded and answers as onnxruntime-node', async () => {
     const dir = path.join(t.files, 'replaced');
     await mkdir(dir);
-    for (const f of ['manifest.json', 'encoder.onnx', 'decoder.onnx']) await copyFile(path.join(MODELS, 'd4rt-tiny', f), path.join(dir, f));
+    // the float32 model: its decoder's largest initializer is a float32 weight to negate
+    for (const f of ['manifest.json', 'encoder.onnx', 'decoder.onnx']) await copyFile(path.join(MODELS, 'd4rt-tiny-fp32', f), path.join(dir, f));
     const original = new Uint8Array(await readFile(path.join(dir, 'decoder.onnx')));
     // The query patch embedding, negated (a scale alone would mostly be normalised away).
     const replaced = scaleLargestInitializer(original, -1);
