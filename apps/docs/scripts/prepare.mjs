@@ -1,6 +1,6 @@
 /**
  * Copies what the docs site serves as static files into `public/` (all git-ignored):
- * - `public/models/d4rt-tiny/`: the embedded reference model (manifest.json, encoder.onnx, decoder.onnx)
+ * - `public/models/d4rt-tiny/`: the embedded reference model (manifest.json and every graph it names)
  *   and its model card's pictures (heldout-figure.png, training-curves.png);
  * - `public/fixtures/demo/`: the bundled demo clip (demo.mp4), its description (clip.json) and its
  *   ground-truth depth (depth.f32, the demo draws it beside the prediction);
@@ -32,8 +32,9 @@ async function place(name, fill) {
 
 const manifest = JSON.parse(await readFile(path.join(modelDir, 'manifest.json'), 'utf8'));
 await place('models/d4rt-tiny', async (dir) => {
-  // The graphs for the demo, and the model card's pictures for the reference-model page.
-  for (const f of ['manifest.json', manifest.files.encoder, manifest.files.decoder, 'heldout-figure.png', 'training-curves.png']) {
+  // Every graph the manifest names (loadModel fetches them all: encoder, decoder, and the K/V or
+  // tracker graph when there is one), and the model card's pictures for the reference-model page.
+  for (const f of ['manifest.json', ...Object.values(manifest.files), 'heldout-figure.png', 'training-curves.png']) {
     await cp(path.join(modelDir, f), path.join(dir, f));
   }
 });
