@@ -5,7 +5,19 @@ import { UnsupportedModelError } from './errors.js';
 import { checkSessionIo, parseManifest, type SessionIo } from './manifest.js';
 
 const manifestPath = createRequire(import.meta.url).resolve('../../models/d4rt-tiny/manifest.json');
-const raw = (): Record<string, any> => JSON.parse(readFileSync(manifestPath, 'utf8'));
+const shipped = (): Record<string, any> => JSON.parse(readFileSync(manifestPath, 'utf8'));
+/**
+ * d4rt-tiny's manifest without its optional tracker graph (files, hash, section, the encoder's
+ * `layers` output): the plain encoder + decoder model these tests grow into other layouts.
+ */
+const raw = (): Record<string, any> => {
+  const m = shipped();
+  delete m.files.tracker;
+  delete m.hashes?.tracker;
+  delete m.tracker;
+  delete m.encoder.outputs.layers;
+  return m;
+};
 
 function expectUnsupported(json: unknown, message: RegExp): void {
   let err: unknown;
@@ -331,6 +343,13 @@ function withTracker(): Record<string, any> {
 }
 
 describe('parseManifest: the tracker graph', () => {
+  it('reads the shipped d4rt-tiny manifest, whose tracker graph and layers output the trainer exported', () => {
+    const m = parseManifest(shipped());
+    expect(m.files.tracker).toBe('tracker.onnx');
+    expect(m.hashes?.tracker?.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(m.encoder.outputs.layers?.shape).toEqual([1, 3, 769, 128]);
+    expect(m.tracker?.outputs.uv?.shape).toEqual([1, 16, 'N', 2, 64]);
+  });
   it("reads the tracker section, its file and hash, and the encoder's layers output", () => {
     const m = parseManifest(withTracker());
     expect(m.files.tracker).toBe('tracker.onnx');
