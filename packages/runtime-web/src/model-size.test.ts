@@ -11,7 +11,12 @@ import { loadModel } from './load-model.js';
 import { GRAPH_FILE_LIMIT, WASM_MEMORY_LIMIT, checkModelSize, estimateModelSize } from './model-size.js';
 
 const require = createRequire(import.meta.url);
+// d4rt-tiny's manifest without its optional tracker graph: the layouts below replace its files
 const tiny = JSON.parse(readFileSync(require.resolve('@d4rt/models/d4rt-tiny/manifest.json'), 'utf8'));
+delete tiny.files.tracker;
+delete tiny.hashes.tracker;
+delete tiny.tracker;
+delete tiny.encoder.outputs.layers;
 
 // The full-size 32-frame OpenD4RT converted as fp32: 1,015,964,160 encoder parameters (4.06 GB, in
 // encoder.onnx.data past 2 GB) and 159,581,453 decoder parameters (0.64 GB, inside decoder.onnx).

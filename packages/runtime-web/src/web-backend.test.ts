@@ -16,9 +16,11 @@ const MODEL = embeddedModelPath();
 
 async function loadWasmModel(): Promise<D4rtModel> {
   const manifest = parseManifest(JSON.parse(await readFile(path.join(MODEL, 'manifest.json'), 'utf8')));
-  const graphs = await Promise.all([manifest.files.encoder, manifest.files.decoder].map(async (f) => new Uint8Array(await readFile(path.join(MODEL, f)))));
+  // the encoder and decoder, and the tracker graph when the manifest names one
+  const files = [manifest.files.encoder, manifest.files.decoder, ...(manifest.files.tracker ? [manifest.files.tracker] : [])];
+  const graphs = await Promise.all(files.map(async (f) => new Uint8Array(await readFile(path.join(MODEL, f)))));
   const { backend, sessions } = await createSessionsWithFallback([createWebBackend({ executionProvider: 'wasm' })], graphs);
-  return D4rtModel.create({ manifest, encoder: sessions[0]!, decoder: sessions[1]!, backend: backend.name });
+  return D4rtModel.create({ manifest, encoder: sessions[0]!, decoder: sessions[1]!, ...(sessions[2] && { tracker: sessions[2] }), backend: backend.name });
 }
 
 function sameBits(a: ArrayBufferView, b: ArrayBufferView): boolean {
