@@ -131,6 +131,7 @@ describe('bad inputs', () => {
     copyFileSync(join(MODELS, 'd4rt-tiny/manifest.json'), join(corrupt, 'manifest.json'));
     writeFileSync(join(corrupt, 'encoder.onnx'), 'not a graph');
     writeFileSync(join(corrupt, 'decoder.onnx'), 'not a graph');
+    copyFileSync(join(MODELS, 'd4rt-tiny/tracker.onnx'), join(corrupt, 'tracker.onnx'));
     const c = d4rt('depth', DEMO_MP4, '--model', corrupt, '--device', 'cpu', '-o', out, ...small);
     expect(c.code).toBe(1);
     expect(c.stderr).toMatch(/BackendUnavailableError: .*no backend could load the model.*\n\s+- onnxruntime-node:cpu: /s);

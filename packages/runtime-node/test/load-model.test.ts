@@ -39,12 +39,12 @@ describe('loadModel', () => {
     ['another format version', () => folder('v2', { 'manifest.json': '{"format":"d4rt-model/2"}' }), UnsupportedModelError, /manifest\.format \("d4rt-model\/2"\) must be 'd4rt-model\/1'/],
     ['a missing graph', () => folder('no-decoder', { 'manifest.json': 'copy', 'encoder.onnx': 'copy' }), ModelLoadError, /decoder graph '.*decoder\.onnx' does not exist/],
     ['graphs swapped (wrong tensor names)', () => {
-      const f = folder('swapped', { 'manifest.json': 'copy' });
+      const f = folder('swapped', { 'manifest.json': 'copy', 'tracker.onnx': 'copy' });
       copyFileSync(join(embeddedModelPath(), 'decoder.onnx'), join(f, 'encoder.onnx'));
       copyFileSync(join(embeddedModelPath(), 'encoder.onnx'), join(f, 'decoder.onnx'));
       return f;
     }, UnsupportedModelError, /the encoder has no input 'video'/],
-    ['a graph that is not ONNX', () => folder('corrupt', { 'manifest.json': 'copy', 'encoder.onnx': 'junk', 'decoder.onnx': 'junk' }), BackendUnavailableError, /no backend could load the model; tried 1:\n {2}- onnxruntime-node:cpu: /],
+    ['a graph that is not ONNX', () => folder('corrupt', { 'manifest.json': 'copy', 'encoder.onnx': 'junk', 'decoder.onnx': 'junk', 'tracker.onnx': 'copy' }), BackendUnavailableError, /no backend could load the model; tried 1:\n {2}- onnxruntime-node:cpu: /],
   ])('rejects %s', async (_name, make, type, message) => {
     const err = await loadModel(make(), { device: 'cpu' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(type);

@@ -230,9 +230,17 @@ export function createOracleBackend(clip: OracleClip, options: OracleOptions & {
   };
 }
 
-/** The embedded d4rt-tiny's manifest (what the oracle imitates by default). */
+/**
+ * The embedded d4rt-tiny's manifest (what the oracle imitates by default), without its optional
+ * tracker graph: the oracle answers the decoder's queries only.
+ */
 export async function tinyManifest(): Promise<ModelManifest> {
-  return parseManifest(JSON.parse(await readFile(join(embeddedModelPath(), 'manifest.json'), 'utf8')));
+  const json = JSON.parse(await readFile(join(embeddedModelPath(), 'manifest.json'), 'utf8'));
+  delete json.files.tracker;
+  delete json.hashes?.tracker;
+  delete json.tracker;
+  delete json.encoder.outputs.layers;
+  return parseManifest(json);
 }
 
 /**
