@@ -4,7 +4,7 @@
     /usr/bin/python3 training/tools/onnx_flops.py graph.onnx [more.onnx ...] --dim Q=4096
 
 MODEL_DIR is a ``d4rt-model/1`` folder: every graph its manifest's ``files`` names (``encoder``,
-``decoder`` and, when present, ``kv``) is counted, each graph input taking the shape the manifest
+``decoder`` and, when present, ``kv`` and ``tracker``; the tracker's ``N`` points default to 256) is counted, each graph input taking the shape the manifest
 gives it, with its symbolic dimensions (e.g. ``"Q"``) set by ``--dim NAME=VALUE``. A bare ``.onnx``
 file takes its inputs' own shapes, its ``dim_param`` names set by ``--dim``. Needs only the ``onnx``
 package (Debian's python3-onnx) and numpy; graphs with external data are read without loading it.
@@ -459,15 +459,20 @@ def count_graph(path: Path, input_shapes: dict, dims: dict, input_files: dict | 
     }
 
 
+TRACKER_POINTS = 256   # the tracker graph's N when --dim does not set it (d4rt bench's tracks)
+
+
 def count_model_dir(folder: Path, dims: dict, input_files: dict | None = None) -> dict:
     manifest = json.loads((folder / 'manifest.json').read_text())
     files = manifest['files']
     out = {}
-    for role in ('encoder', 'kv', 'decoder'):
+    for role in ('encoder', 'kv', 'decoder', 'tracker'):
         if role not in files:
             continue
         spec = manifest.get(role, {}).get('inputs', {})
-        out[role] = count_graph(folder / files[role], {k: v['shape'] for k, v in spec.items()}, dims, input_files)
+        # the tracker's point count N: --dim N=..., else the bench's 256 tracks
+        role_dims = {'N': TRACKER_POINTS, **dims} if role == 'tracker' else dims
+        out[role] = count_graph(folder / files[role], {k: v['shape'] for k, v in spec.items()}, role_dims, input_files)
     return out
 
 
