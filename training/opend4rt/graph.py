@@ -81,7 +81,23 @@ def to_int8_dynamic(model: onnx.ModelProto, min_columns: int = 8, include=None) 
     """Rewrites ``model`` in place (see the module notes); returns the number of MatMuls quantised.
     ``include``: a predicate on a MatMul node's name (e.g. ``/decoder/blocks.0/mlp/fc1/MatMul``);
     only the MatMuls it accepts are quantised (default: all)."""
-    return _quantise_matmuls(model, min_columns, include)
+    def rewrite(n, w, q, scale):
+        base = n.name or n.output[0]
+        wq = numpy_helper.from_array(q, _unique(model, f'{w.name}_s8'))
+        ws = numpy_helper.from_array(scale, _unique(model, f'{w.name}_scale'))
+        wz = numpy_helper.from_array(np.zeros((), np.int8), _unique(model, f'{w.name}_zero'))
+        aq, asc, azp = (f'{base}/a_u8', f'{base}/a_scale', f'{base}/a_zero')
+        acc, accf, s = f'{base}/acc', f'{base}/acc_f32', f'{base}/scale'
+        nodes = [
+            helper.make_node('DynamicQuantizeLinear', [n.input[0]], [aq, asc, azp], name=f'{base}/quantise'),
+            helper.make_node('MatMulInteger', [aq, wq.name, azp, wz.name], [acc], name=f'{base}/matmul_int8'),
+            helper.make_node('Cast', [acc], [accf], to=TensorProto.FLOAT, name=f'{base}/cast'),
+            helper.make_node('Mul', [asc, ws.name], [s], name=f'{base}/scales'),
+            helper.make_node('Mul', [accf, s], [n.output[0]], name=f'{base}/rescale'),
+        ]
+        return nodes, [wq, ws, wz]
+
+    return _rewrite_weight_matmuls(model, min_columns, include, rewrite)
 
 
 def to_int8_static(model: onnx.ModelProto, ranges: dict, min_columns: int = 8) -> int:
@@ -93,43 +109,23 @@ def to_int8_static(model: onnx.ModelProto, ranges: dict, min_columns: int = 8) -
     saturate), so unlike dynamic quantisation, whose scale is taken over the whole input tensor, a
     row's answer does not depend on the other rows of the batch (D4RT's queries stay independent).
     Returns the number of MatMuls quantised."""
-    g = model.graph
-    inits = {t.name: t for t in g.initializer}
-    users: dict = {}
-    for n in g.node:
-        for i in n.input:
-            users[i] = users.get(i, 0) + 1
-    nodes, new_inits, drop, count = [], [], set(), 0
-    for n in g.node:
-        w = inits.get(n.input[1]) if n.op_type == 'MatMul' and len(n.input) == 2 else None
-        if (w is None or n.name not in ranges or w.data_type != TensorProto.FLOAT or len(w.dims) != 2
-                or w.dims[1] < min_columns):
-            nodes.append(n)
-            continue
-        q, scale = _quantise_columns(numpy_helper.to_array(w))
+    def rewrite(n, w, q, scale):
         a_scale, a_zero = _activation_scale(*ranges[n.name])
         b = n.name
         names = {k: _unique(model, f'{b}/{k}') for k in ('w_s8', 'w_scale', 'w_zero', 'a_scale', 'a_zero')}
-        new_inits += [numpy_helper.from_array(q, names['w_s8']), numpy_helper.from_array(scale, names['w_scale']),
-                      numpy_helper.from_array(np.zeros(scale.shape, np.int8), names['w_zero']),
-                      numpy_helper.from_array(a_scale, names['a_scale']), numpy_helper.from_array(a_zero, names['a_zero'])]
-        nodes += [
+        inits = [numpy_helper.from_array(q, names['w_s8']), numpy_helper.from_array(scale, names['w_scale']),
+                 numpy_helper.from_array(np.zeros(scale.shape, np.int8), names['w_zero']),
+                 numpy_helper.from_array(a_scale, names['a_scale']), numpy_helper.from_array(a_zero, names['a_zero'])]
+        nodes = [
             helper.make_node('QuantizeLinear', [n.input[0], names['a_scale'], names['a_zero']], [f'{b}/a_u8'], name=f'{b}/quantise'),
             helper.make_node('DequantizeLinear', [f'{b}/a_u8', names['a_scale'], names['a_zero']], [f'{b}/a_dq'], name=f'{b}/dequantise'),
             helper.make_node('DequantizeLinear', [names['w_s8'], names['w_scale'], names['w_zero']], [f'{b}/w_dq'],
                              name=f'{b}/dequantise_w', axis=1),
             helper.make_node('MatMul', [f'{b}/a_dq', f'{b}/w_dq'], list(n.output), name=b),
         ]
-        users[w.name] -= 1
-        if users[w.name] == 0:
-            drop.add(w.name)
-        count += 1
-    del g.node[:]
-    g.node.extend(nodes)
-    kept = [t for t in g.initializer if t.name not in drop]
-    del g.initializer[:]
-    g.initializer.extend(kept + new_inits)
-    return count
+        return nodes, inits
+
+    return _rewrite_weight_matmuls(model, min_columns, lambda name: name in ranges, rewrite)
 
 
 def _activation_scale(lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
@@ -140,7 +136,11 @@ def _activation_scale(lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
     return np.array(scale, np.float32), np.array(zero, np.uint8)
 
 
-def _quantise_matmuls(model: onnx.ModelProto, min_columns: int, include) -> int:
+def _rewrite_weight_matmuls(model: onnx.ModelProto, min_columns: int, include, rewrite) -> int:
+    """Replaces in place every ``MatMul`` whose second input is a 2D float32 initializer with at
+    least ``min_columns`` columns (and whose name ``include`` accepts, when given) by the nodes and
+    new initializers ``rewrite(node, weight, int8 weight, per-column scale)`` returns; a weight no
+    node uses any more is dropped. Returns the number of MatMuls rewritten."""
     g = model.graph
     inits = {t.name: t for t in g.initializer}
     users: dict = {}
@@ -155,20 +155,9 @@ def _quantise_matmuls(model: onnx.ModelProto, min_columns: int, include) -> int:
             nodes.append(n)
             continue
         q, scale = _quantise_columns(numpy_helper.to_array(w))
-        base = n.name or n.output[0]
-        wq = numpy_helper.from_array(q, _unique(model, f'{w.name}_s8'))
-        ws = numpy_helper.from_array(scale, _unique(model, f'{w.name}_scale'))
-        wz = numpy_helper.from_array(np.zeros((), np.int8), _unique(model, f'{w.name}_zero'))
-        new_inits += [wq, ws, wz]
-        aq, asc, azp = (f'{base}/a_u8', f'{base}/a_scale', f'{base}/a_zero')
-        acc, accf, s = f'{base}/acc', f'{base}/acc_f32', f'{base}/scale'
-        nodes += [
-            helper.make_node('DynamicQuantizeLinear', [n.input[0]], [aq, asc, azp], name=f'{base}/quantise'),
-            helper.make_node('MatMulInteger', [aq, wq.name, azp, wz.name], [acc], name=f'{base}/matmul_int8'),
-            helper.make_node('Cast', [acc], [accf], to=TensorProto.FLOAT, name=f'{base}/cast'),
-            helper.make_node('Mul', [asc, ws.name], [s], name=f'{base}/scales'),
-            helper.make_node('Mul', [accf, s], [n.output[0]], name=f'{base}/rescale'),
-        ]
+        more_nodes, more_inits = rewrite(n, w, q, scale)
+        nodes += more_nodes
+        new_inits += more_inits
         users[w.name] -= 1
         if users[w.name] == 0:
             drop.add(w.name)
