@@ -1,23 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import { plainManifestJson, shippedManifestJson } from './test-utils.js';
 import { UnsupportedModelError } from './errors.js';
 import { checkSessionIo, parseManifest, type SessionIo } from './manifest.js';
 
-const manifestPath = createRequire(import.meta.url).resolve('../../models/d4rt-tiny/manifest.json');
-const shipped = (): Record<string, any> => JSON.parse(readFileSync(manifestPath, 'utf8'));
-/**
- * d4rt-tiny's manifest without its optional tracker graph (files, hash, section, the encoder's
- * `layers` output): the plain encoder + decoder model these tests grow into other layouts.
- */
-const raw = (): Record<string, any> => {
-  const m = shipped();
-  delete m.files.tracker;
-  delete m.hashes?.tracker;
-  delete m.tracker;
-  delete m.encoder.outputs.layers;
-  return m;
-};
+const shipped = shippedManifestJson;
+const raw = plainManifestJson;
 
 function expectUnsupported(json: unknown, message: RegExp): void {
   let err: unknown;

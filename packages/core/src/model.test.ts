@@ -2,29 +2,15 @@
  * D4rtModel and Scene with a K/V graph, on fake sessions: the K/V graph runs once per scene (at
  * encode) and every decoder chunk is fed its outputs; a model without one feeds the memory as before.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import { plainManifestJson } from './test-utils.js';
 import type { BackendSession, Tensor } from './backend.js';
 import { UnsupportedModelError } from './errors.js';
 import { parseManifest, type ModelManifest } from './manifest.js';
 import { D4rtModel } from './model.js';
 import type { VideoFrames } from './video.js';
 
-const manifestPath = createRequire(import.meta.url).resolve('../../models/d4rt-tiny/manifest.json');
-const shipped = (): Record<string, any> => JSON.parse(readFileSync(manifestPath, 'utf8'));
-/**
- * d4rt-tiny's manifest without its optional tracker graph (files, hash, section, the encoder's
- * `layers` output): the plain encoder + decoder model these tests grow into other layouts.
- */
-const raw = (): Record<string, any> => {
-  const m = shipped();
-  delete m.files.tracker;
-  delete m.hashes?.tracker;
-  delete m.tracker;
-  delete m.encoder.outputs.layers;
-  return m;
-};
+const raw = plainManifestJson;
 
 /** d4rt-tiny's manifest with a K/V graph of two blocks (`k0`, `v0`, `k1`, `v1`). */
 function kvManifest(options: { keepMemory?: boolean } = {}): ModelManifest {

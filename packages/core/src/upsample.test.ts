@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import type { BackendSession, Tensor } from './backend.js';
 import { parseManifest } from './manifest.js';
 import { D4rtModel } from './model.js';
 import type { DepthMaps } from './scene.js';
+import { plainManifestJson } from './test-utils.js';
 import {
   JBU_SIGMA_RANGE,
   JBU_SIGMA_SPATIAL,
@@ -302,12 +301,7 @@ describe('Scene.depth above the model\'s input size', () => {
   // d4rt-tiny's manifest (96 x 64 input) with a fake decoder whose log depth is a step in u:
   // depth 1 left of u = 0.5, 4 right of it, confidence sigmoid(0) = 0.5
   // (without its optional tracker graph: only the encoder and decoder run here)
-  const json = JSON.parse(readFileSync(createRequire(import.meta.url).resolve('../../models/d4rt-tiny/manifest.json'), 'utf8'));
-  delete json.files.tracker;
-  delete json.hashes?.tracker;
-  delete json.tracker;
-  delete json.encoder.outputs.layers;
-  const manifest = parseManifest(json);
+  const manifest = parseManifest(plainManifestJson());
   const { tokens: N, channels: C } = manifest.memory;
   const bins = manifest.decoder.outputs.uv.bins!;
   const session = (inputNames: string[], outputNames: string[], run: BackendSession['run']): BackendSession => ({ inputNames, outputNames, run, dispose: async () => {} });
